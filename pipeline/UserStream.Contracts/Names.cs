@@ -1,0 +1,58 @@
+namespace UserStream.Contracts;
+
+/// <summary>Kafka topics of the pipeline, in flow order.</summary>
+public static class Topics
+{
+    /// <summary>Raw randomuser.me user objects, key = login.uuid. Written by the ingestor.</summary>
+    public const string UsersCreated = "users_created";
+
+    /// <summary>Validated, transformed and enriched users (<see cref="EnrichedUser"/>), key = id. Written by the processor.</summary>
+    public const string UsersEnriched = "users_enriched";
+
+    /// <summary>Rejected records: the original bytes untouched, with the reason in <see cref="DeadLetterHeaders"/>.</summary>
+    public const string DeadLetter = "users_dlq";
+}
+
+/// <summary>Names of the connections and services the stages resolve (Aspire resource names).</summary>
+public static class ResourceNames
+{
+    public const string Kafka = "kafka";
+    public const string PipelineDatabase = "pipeline-db";
+    public const string Cassandra = "cassandra";
+    public const string RandomUser = "randomuser";
+    public const string Ingestor = "ingestor";
+    public const string Processor = "processor";
+    public const string Sink = "sink";
+}
+
+/// <summary>Headers every pipeline record carries.</summary>
+public static class PipelineHeaders
+{
+    /// <summary>W3C trace context (https://www.w3.org/TR/trace-context/).</summary>
+    public const string TraceParent = "traceparent";
+    public const string TraceState = "tracestate";
+
+    /// <summary>Id of the ingestion run that fetched the user.</summary>
+    public const string RunId = "userstream-run-id";
+
+    /// <summary>Where the user came from: <c>randomuser</c> or <c>generator</c>.</summary>
+    public const string Source = "userstream-source";
+
+    /// <summary>Ingestion time, ISO-8601 round-trip format (UTC).</summary>
+    public const string IngestedAt = "userstream-ingested-at";
+
+    /// <summary>Version of the value's schema (users_enriched).</summary>
+    public const string SchemaVersion = "userstream-schema-version";
+}
+
+/// <summary>Headers a dead-letter record carries besides the original ones.</summary>
+public static class DeadLetterHeaders
+{
+    public const string ErrorCode = "dlq-error-code";
+    public const string Reason = "dlq-reason";
+    public const string Stage = "dlq-stage";
+    public const string SourceTopic = "dlq-source-topic";
+    public const string SourcePartition = "dlq-source-partition";
+    public const string SourceOffset = "dlq-source-offset";
+    public const string FailedAt = "dlq-failed-at";
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using UserStream.Contracts;
+using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Telemetry;
+
+namespace UserStream.Streaming.Hosting;
+
+/// <summary>Registration of the toolkit's shared services. Every stage's <c>Add…Stage</c> calls these.</summary>
+public static class StreamingServiceCollectionExtensions
+{
+    /// <summary>Binds section <paramref name="sectionName"/> to <typeparamref name="TOptions"/>, validated by data annotations at startup.</summary>
+    public static OptionsBuilder<TOptions> AddValidatedOptions<TOptions>(
+        this IServiceCollection services, IConfiguration configuration, string sectionName)
+        where TOptions : class
+    {
+        return services.AddOptions<TOptions>()
+            .Bind(configuration.GetSection(sectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+
+    /// <summary>
+    /// <see cref="KafkaOptions"/> from section <c>Kafka</c>, falling back to <c>ConnectionStrings:kafka</c>
+    /// for the bootstrap servers; and the <see cref="KafkaClientFactory"/>.
+    /// </summary>
+    public static IServiceCollection AddKafkaClients(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<KafkaOptions>(configuration, KafkaOptions.SectionName)
+            .PostConfigure(options =>
+            {
+                if (string.IsNullOrWhiteSpace(options.BootstrapServers))
+                {
+                    options.BootstrapServers = configuration.GetConnectionString(ResourceNames.Kafka) ?? "";
+                }
+            });
+        services.TryAddSingleton<KafkaClientFactory>();
+        return services;
+    }
+
+    /// <summary>
+    /// The pipeline database's <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings:pipeline-db</c>,
+    /// unless one is registered already (the Aspire shell registers it through Aspire.Npgsql).
+    /// </summary>
+    public static IServiceCollection AddPipelineDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(_ =>
+        {
+            var connectionString = configuration.GetConnectionString(ResourceNames.PipelineDatabase);
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new OptionsValidationException(
+                    ResourceNames.PipelineDatabase, typeof(NpgsqlDataSource),
+                    [$"ConnectionStrings:{ResourceNames.PipelineDatabase} is required."]);
+            }
+
+            return NpgsqlDataSource.Create(connectionString);
+        });
+        return services;
+    }
+
+    /// <summary>The stage's <see cref="StageTelemetry"/> (one ActivitySource and Meter named <paramref name="stageName"/>).</summary>
+    public static IServiceCollection AddStageTelemetry(this IServiceCollection services, string stageName)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new StageTelemetry(stageName, sp.GetRequiredService<IMeterFactory>()));
+        return services;
+    }
+}

@@ -1,0 +1,87 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace UserStream.Streaming.Kafka;
+
+/// <summary>
+/// Builds the stages' Kafka clients from <see cref="KafkaOptions"/> plus a role's shape
+/// (<see cref="KafkaClientShapes"/>). Stages own their clients' lifetime so that a fenced or fatally
+/// failed client can be replaced.
+/// </summary>
+public sealed class KafkaClientFactory(IOptions<KafkaOptions> options)
+{
+    public ProducerConfig ProducerConfig(Action<ProducerConfig>? shape = null)
+    {
+        var config = new ProducerConfig(new Dictionary<string, string>(options.Value.Settings))
+        {
+            BootstrapServers = options.Value.BootstrapServers,
+        };
+        shape?.Invoke(config);
+        return config;
+    }
+
+    public ConsumerConfig ConsumerConfig(string groupId, Action<ConsumerConfig>? shape = null)
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(options.Value.Settings))
+        {
+            BootstrapServers = options.Value.BootstrapServers,
+            GroupId = groupId,
+        };
+        shape?.Invoke(config);
+        return config;
+    }
+
+    public IProducer<string, byte[]> CreateProducer(
+        Action<ProducerConfig>? shape = null, Action<ProducerBuilder<string, byte[]>>? build = null)
+    {
+        var builder = new ProducerBuilder<string, byte[]>(ProducerConfig(shape));
+        build?.Invoke(builder);
+        return builder.Build();
+    }
+
+    public IConsumer<string, byte[]> CreateConsumer(
+        string groupId, Action<ConsumerConfig>? shape = null, Action<ConsumerBuilder<string, byte[]>>? build = null)
+    {
+        var builder = new ConsumerBuilder<string, byte[]>(ConsumerConfig(groupId, shape));
+        build?.Invoke(builder);
+        return builder.Build();
+    }
+}
+
+/// <summary>The client shapes the pipeline uses. The Aspire shell applies the same ones to its clients.</summary>
+public static class KafkaClientShapes
+{
+    /// <summary>Idempotent, acks=all, lz4-compressed, lightly lingering producer: no duplicates on retry, no reordering.</summary>
+    public static void Idempotent(ProducerConfig config)
+    {
+        config.EnableIdempotence = true;
+        config.Acks = Acks.All;
+        config.LingerMs ??= 5;
+        config.CompressionType ??= CompressionType.Lz4;
+        config.MessageTimeoutMs ??= 120_000;
+    }
+
+    /// <summary>
+    /// Transactional producer. <paramref name="transactionalId"/> must be stable across restarts of one
+    /// instance so that a restarted instance fences its predecessor and aborts its open transaction.
+    /// </summary>
+    public static Action<ProducerConfig> Transactional(string transactionalId, TimeSpan transactionTimeout) => config =>
+    {
+        Idempotent(config);
+        config.TransactionalId = transactionalId;
+        config.TransactionTimeoutMs = (int)transactionTimeout.TotalMilliseconds;
+    };
+
+    /// <summary>
+    /// Consumer that sees committed transactional data only, stores and commits offsets only when told,
+    /// and starts from the beginning of a topic its group has never read.
+    /// </summary>
+    public static void ReadCommittedManualCommit(ConsumerConfig config)
+    {
+        config.IsolationLevel = IsolationLevel.ReadCommitted;
+        config.EnableAutoCommit = false;
+        config.EnableAutoOffsetStore = false;
+        config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+        config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.Range;
+    }
+}

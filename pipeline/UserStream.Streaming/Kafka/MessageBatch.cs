@@ -1,0 +1,74 @@
+using System.Collections;
+using Confluent.Kafka;
+
+namespace UserStream.Streaming.Kafka;
+
+/// <summary>Records consumed together, in consumption order.</summary>
+public sealed class MessageBatch(IReadOnlyList<ConsumeResult<string, byte[]>> records, long bytes)
+    : IReadOnlyList<ConsumeResult<string, byte[]>>
+{
+    public static readonly MessageBatch Empty = new([], 0);
+
+    /// <summary>Sum of the values' lengths.</summary>
+    public long Bytes { get; } = bytes;
+
+    public int Count => records.Count;
+    public ConsumeResult<string, byte[]> this[int index] => records[index];
+
+    /// <summary>The offsets to commit once this batch is done: per partition, the highest offset + 1.</summary>
+    public IReadOnlyList<TopicPartitionOffset> NextOffsets()
+    {
+        var next = new Dictionary<TopicPartition, long>();
+        foreach (var record in records)
+        {
+            var candidate = record.Offset.Value + 1;
+            if (!next.TryGetValue(record.TopicPartition, out var current) || candidate > current)
+            {
+                next[record.TopicPartition] = candidate;
+            }
+        }
+
+        return [.. next.Select(p => new TopicPartitionOffset(p.Key, new Offset(p.Value)))];
+    }
+
+    public IEnumerator<ConsumeResult<string, byte[]>> GetEnumerator() => records.GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+public static class ConsumerBatchExtensions
+{
+    /// <summary>
+    /// Consumes one micro-batch: waits up to <see cref="BatchLimits.MaxWait"/> for a first record, then
+    /// gathers more until the count, byte or time limit is reached. Returns an empty batch when nothing
+    /// arrived in time. Partition-EOF events are skipped. Blocking: call it from a dedicated thread.
+    /// </summary>
+    public static MessageBatch ConsumeBatch(
+        this IConsumer<string, byte[]> consumer, BatchLimits limits, CancellationToken cancellationToken)
+    {
+        var records = new List<ConsumeResult<string, byte[]>>();
+        long bytes = 0;
+        var deadline = DateTime.UtcNow + limits.MaxWait;
+        while (records.Count < limits.MaxCount && bytes < limits.MaxBytes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            // Poll in short slices so that cancellation is seen promptly.
+            var slice = remaining < TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100);
+            var result = consumer.Consume(slice);
+            if (result is null || result.IsPartitionEOF)
+            {
+                continue;
+            }
+
+            records.Add(result);
+            bytes += result.Message.Value?.Length ?? 0;
+        }
+
+        return records.Count == 0 ? MessageBatch.Empty : new MessageBatch(records, bytes);
+    }
+}
