@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Confluent.Kafka;
+
+namespace UserStream.Tests.Infrastructure;
+
+/// <summary>
+/// An in-process Kafka cluster: librdkafka's mock brokers listening on 127.0.0.1, speaking the Kafka
+/// wire protocol (idempotent and transactional producers, consumer groups, offset commits), with fault
+/// injection. Data lives in memory: at most 5 MiB or 100,000 messages per partition.
+/// Use as a class fixture: <c>IClassFixture&lt;KafkaBroker&gt;</c>.
+/// </summary>
+public sealed class KafkaBroker : IAsyncLifetime
+{
+    private nint _handle;
+    private nint _cluster;
+
+    /// <summary>Brokers in the cluster (ids 1..3).</summary>
+    public int BrokerCount { get; } = 3;
+
+    /// <summary>host:port list of the mock brokers.</summary>
+    public string BootstrapServers { get; private set; } = "";
+
+    public ValueTask InitializeAsync()
+    {
+        try
+        {
+            Start();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw new InvalidOperationException(
+                "The Kafka mock broker needs librdkafka >= 2.15 with rd_kafka_mock_* exported. " +
+                "Run the README's test command (eng/test.sh), which builds it and puts it on LD_LIBRARY_PATH.", e);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Start()
+    {
+        var errors = new byte[512];
+        var conf = LibRdKafkaMock.rd_kafka_conf_new();
+        // The handle only owns the mock cluster; keep it quiet.
+        LibRdKafkaMock.rd_kafka_conf_set(conf, "log_level", "3", errors, (nuint)errors.Length);
+        _handle = LibRdKafkaMock.rd_kafka_new(LibRdKafkaMock.ProducerType, conf, errors, (nuint)errors.Length);
+        if (_handle == 0)
+        {
+            throw new InvalidOperationException($"rd_kafka_new failed: {Encoding.UTF8.GetString(errors).TrimEnd('\0')}");
+        }
+
+        _cluster = LibRdKafkaMock.rd_kafka_mock_cluster_new(_handle, BrokerCount);
+        if (_cluster == 0)
+        {
+            throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
+        }
+
+        // Consumer groups form at once instead of after the default 3 s delay.
+        LibRdKafkaMock.rd_kafka_mock_group_initial_rebalance_delay_ms(_cluster, 0);
+        BootstrapServers = Marshal.PtrToStringUTF8(LibRdKafkaMock.rd_kafka_mock_cluster_bootstraps(_cluster))!;
+    }
+
+    /// <summary>Creates a topic (the mock does not support CreateTopics requests).</summary>
+    public void CreateTopic(string name, int partitions = 3, int replicationFactor = 1) =>
+        Check(LibRdKafkaMock.rd_kafka_mock_topic_create(_cluster, name, partitions, Math.Min(replicationFactor, BrokerCount)), $"create topic {name}");
+
+    /// <summary>Disconnects broker <paramref name="brokerId"/> (1-based; -1 for all) and refuses new connections.</summary>
+    public void SetBrokerDown(int brokerId = -1) =>
+        Check(LibRdKafkaMock.rd_kafka_mock_broker_set_down(_cluster, brokerId), $"set broker {brokerId} down");
+
+    /// <summary>Makes broker <paramref name="brokerId"/> (-1 for all) accept connections again.</summary>
+    public void SetBrokerUp(int brokerId = -1) =>
+        Check(LibRdKafkaMock.rd_kafka_mock_broker_set_up(_cluster, brokerId), $"set broker {brokerId} up");
+
+    /// <summary>Adds <paramref name="rttMs"/> of latency to every response of broker <paramref name="brokerId"/> (-1 for all).</summary>
+    public void SetLatency(int rttMs, int brokerId = -1) =>
+        Check(LibRdKafkaMock.rd_kafka_mock_broker_set_rtt(_cluster, brokerId, rttMs), "set latency");
+
+    /// <summary>The next requests of type <paramref name="api"/> fail with <paramref name="errors"/>, in order.</summary>
+    public void PushRequestErrors(KafkaApi api, params ErrorCode[] errors) =>
+        LibRdKafkaMock.rd_kafka_mock_push_request_errors_array(
+            _cluster, (short)api, (nuint)errors.Length, [.. errors.Select(e => (int)e)]);
+
+    /// <summary>Drops the errors still queued for <paramref name="api"/>.</summary>
+    public void ClearRequestErrors(KafkaApi api) => LibRdKafkaMock.rd_kafka_mock_clear_request_errors(_cluster, (short)api);
+
+    public ValueTask DisposeAsync()
+    {
+        if (_cluster != 0)
+        {
+            LibRdKafkaMock.rd_kafka_mock_cluster_destroy(_cluster);
+            _cluster = 0;
+        }
+
+        if (_handle != 0)
+        {
+            LibRdKafkaMock.rd_kafka_destroy(_handle);
+            _handle = 0;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Check(int error, string what)
+    {
+        if (error != 0)
+        {
+            throw new InvalidOperationException(
+                $"mock cluster: {what} failed: {Marshal.PtrToStringUTF8(LibRdKafkaMock.rd_kafka_err2str(error))}");
+        }
+    }
+}

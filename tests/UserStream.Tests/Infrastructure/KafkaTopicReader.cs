@@ -1,0 +1,85 @@
+using Confluent.Kafka;
+
+namespace UserStream.Tests.Infrastructure;
+
+/// <summary>Test-side producing to and reading back from a <see cref="KafkaBroker"/>.</summary>
+public static class KafkaTopicReader
+{
+    /// <summary>
+    /// Reads every partition of <paramref name="topic"/> from the beginning (without a consumer group)
+    /// until <paramref name="expected"/> records arrived, or until nothing new arrived for
+    /// <paramref name="quiet"/> after that, or <paramref name="timeout"/> passed. Read-committed by default.
+    /// Returns what arrived: assert on it rather than on the waiting.
+    /// </summary>
+    public static List<ConsumeResult<string, byte[]>> ReadAll(
+        string bootstrapServers,
+        string topic,
+        int expected,
+        TimeSpan timeout,
+        TimeSpan? quiet = null,
+        IsolationLevel isolation = IsolationLevel.ReadCommitted)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "test-reader-" + Guid.NewGuid().ToString("N"),
+            EnableAutoCommit = false,
+            IsolationLevel = isolation,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        };
+        using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
+        var partitions = PartitionsOf(bootstrapServers, topic);
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+
+        var records = new List<ConsumeResult<string, byte[]>>();
+        var until = DateTime.UtcNow + timeout;
+        var settle = quiet ?? TimeSpan.FromMilliseconds(500);
+        DateTime? quietUntil = null;
+        while (DateTime.UtcNow < until)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (result is { IsPartitionEOF: false })
+            {
+                records.Add(result);
+                quietUntil = records.Count >= expected ? DateTime.UtcNow + settle : null;
+                continue;
+            }
+
+            if (records.Count >= expected && (quietUntil ??= DateTime.UtcNow + settle) <= DateTime.UtcNow)
+            {
+                break;
+            }
+        }
+
+        consumer.Close();
+        return records;
+    }
+
+    /// <summary>The partition ids of <paramref name="topic"/> as the cluster reports them.</summary>
+    public static IReadOnlyList<Partition> PartitionsOf(string bootstrapServers, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+        var topicMetadata = metadata.Topics.Single(t => t.Topic == topic);
+        if (topicMetadata.Error.IsError)
+        {
+            throw new InvalidOperationException($"topic {topic}: {topicMetadata.Error.Reason}");
+        }
+
+        return [.. topicMetadata.Partitions.Select(p => new Partition(p.PartitionId))];
+    }
+
+    /// <summary>Produces <paramref name="records"/> with an idempotent producer and waits for every acknowledgement.</summary>
+    public static async Task ProduceAsync(
+        string bootstrapServers, string topic, IEnumerable<Message<string, byte[]>> records, CancellationToken cancellationToken = default)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            EnableIdempotence = true,
+            LingerMs = 5,
+        }).Build();
+        var deliveries = records.Select(r => producer.ProduceAsync(topic, r, cancellationToken)).ToList();
+        await Task.WhenAll(deliveries);
+    }
+}

@@ -1,0 +1,16 @@
+namespace UserStream.Tests.Infrastructure;
+
+/// <summary>What the test run was given by the README's test command (eng/test.sh).</summary>
+public static class TestEnvironment
+{
+    /// <summary>Set by CI runners; a missing peer is then a failure, never a skip.</summary>
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Connection string of a PostgreSQL role allowed to create databases, from
+    /// <c>USERSTREAM_TEST_POSTGRES</c>; eng/test.sh starts the server and sets it.
+    /// </summary>
+    public static string PostgresAdminConnectionString =>
+        Environment.GetEnvironmentVariable("USERSTREAM_TEST_POSTGRES")
+        ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
+}
