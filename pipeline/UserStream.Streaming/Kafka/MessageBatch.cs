@@ -31,6 +31,21 @@ public sealed class MessageBatch(IReadOnlyList<ConsumeResult<string, byte[]>> re
         return [.. next.Select(p => new TopicPartitionOffset(p.Key, new Offset(p.Value)))];
     }
 
+    /// <summary>
+    /// This batch less the records of <paramref name="partitions"/> (e.g. revoked during a rebalance while
+    /// the batch was gathered: their new owner processes them from the last committed offset).
+    /// </summary>
+    public MessageBatch Without(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        if (partitions.Count == 0 || records.Count == 0)
+        {
+            return this;
+        }
+
+        var kept = records.Where(r => !partitions.Contains(r.TopicPartition)).ToList();
+        return kept.Count == records.Count ? this : new MessageBatch(kept, kept.Sum(r => (long)(r.Message.Value?.Length ?? 0)));
+    }
+
     public IEnumerator<ConsumeResult<string, byte[]>> GetEnumerator() => records.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }
@@ -40,7 +55,9 @@ public static class ConsumerBatchExtensions
     /// <summary>
     /// Consumes one micro-batch: waits up to <see cref="BatchLimits.MaxWait"/> for a first record, then
     /// gathers more until the count, byte or time limit is reached. Returns an empty batch when nothing
-    /// arrived in time. Partition-EOF events are skipped. Blocking: call it from a dedicated thread.
+    /// arrived in time. Partition-EOF events are skipped. When <paramref name="cancellationToken"/> is
+    /// cancelled it stops gathering and returns what it has, so that the caller can finish (drain) that
+    /// batch before stopping. Blocking: call it from a dedicated thread.
     /// </summary>
     public static MessageBatch ConsumeBatch(
         this IConsumer<string, byte[]> consumer, BatchLimits limits, CancellationToken cancellationToken)
@@ -48,9 +65,8 @@ public static class ConsumerBatchExtensions
         var records = new List<ConsumeResult<string, byte[]>>();
         long bytes = 0;
         var deadline = DateTime.UtcNow + limits.MaxWait;
-        while (records.Count < limits.MaxCount && bytes < limits.MaxBytes)
+        while (records.Count < limits.MaxCount && bytes < limits.MaxBytes && !cancellationToken.IsCancellationRequested)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
             {

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace UserStream.Streaming.Hosting;
+
+/// <summary>
+/// A stage's consume loop as a hosted service: it runs on a dedicated thread (Kafka's consume calls
+/// block), and when a run fails it is logged and started again after a growing pause (1 s doubling to
+/// 30 s) instead of crashing the process or spinning. Stopping the host cancels the token the run gets;
+/// a run is expected to finish (drain) the batch in hand, commit it, and return.
+/// </summary>
+public abstract partial class StreamingWorker(ILogger logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(30);
+
+    /// <summary>Name for logs.</summary>
+    protected abstract string WorkerName { get; }
+
+    /// <summary>
+    /// One run of the loop, on a dedicated thread: create the clients, loop until
+    /// <paramref name="stoppingToken"/> is cancelled, drain, close the clients.
+    /// </summary>
+    protected abstract void Run(CancellationToken stoppingToken);
+
+    protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var pause = FirstPause;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var started = DateTime.UtcNow;
+            try
+            {
+                await Task.Factory.StartNew(
+                    () => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The loop must survive any failure of one run: it is logged and the run restarted.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                if (DateTime.UtcNow - started > LongestPause)
+                {
+                    pause = FirstPause;
+                }
+
+                LogRunFailed(logger, e, WorkerName, pause.TotalSeconds);
+            }
+
+            try
+            {
+                await Task.Delay(pause, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Worker} loop failed; restarting in {PauseSeconds} s")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, string worker, double pauseSeconds);
+}
