@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using UserStream.Testing;
 using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Fixtures;

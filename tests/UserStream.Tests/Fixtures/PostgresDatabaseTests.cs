@@ -1,4 +1,5 @@
 using Npgsql;
+using UserStream.Testing;
 using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Fixtures;

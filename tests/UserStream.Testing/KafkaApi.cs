@@ -1,4 +1,4 @@
-namespace UserStream.Tests.Infrastructure;
+namespace UserStream.Testing;
 
 /// <summary>Kafka protocol request types (ApiKey) a fault can be injected into.</summary>
 public enum KafkaApi : short

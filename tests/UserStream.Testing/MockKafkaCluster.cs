@@ -2,15 +2,15 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
 
-namespace UserStream.Tests.Infrastructure;
+namespace UserStream.Testing;
 
 /// <summary>
 /// An in-process Kafka cluster: librdkafka's mock brokers listening on 127.0.0.1, speaking the Kafka
 /// wire protocol (idempotent and transactional producers, consumer groups, offset commits), with fault
 /// injection. Data lives in memory: at most 5 MiB or 100,000 messages per partition.
-/// Use as a class fixture: <c>IClassFixture&lt;KafkaBroker&gt;</c>.
+/// Tests use it as the class fixture <c>KafkaBroker</c>; benchmarks start it directly.
 /// </summary>
-public sealed class KafkaBroker : IAsyncLifetime
+public class MockKafkaCluster : IAsyncDisposable
 {
     private nint _handle;
     private nint _cluster;
@@ -35,6 +35,14 @@ public sealed class KafkaBroker : IAsyncLifetime
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Starts a cluster outside a test framework (benchmarks).</summary>
+    public static async Task<MockKafkaCluster> StartAsync()
+    {
+        var cluster = new MockKafkaCluster();
+        await cluster.InitializeAsync();
+        return cluster;
     }
 
     private void Start()
@@ -86,6 +94,7 @@ public sealed class KafkaBroker : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_cluster != 0)
         {
             LibRdKafkaMock.rd_kafka_mock_cluster_destroy(_cluster);

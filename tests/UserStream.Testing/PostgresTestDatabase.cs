@@ -1,13 +1,13 @@
 using Npgsql;
 
-namespace UserStream.Tests.Infrastructure;
+namespace UserStream.Testing;
 
 /// <summary>
 /// A fresh database on the test PostgreSQL server for one test class, dropped afterwards; it can be
 /// made to refuse connections for a while (an outage that the stages must ride through).
-/// Use as a class fixture: <c>IClassFixture&lt;PostgresDatabase&gt;</c>.
+/// Tests use it as the class fixture <c>PostgresDatabase</c>; benchmarks create it directly.
 /// </summary>
-public sealed class PostgresDatabase : IAsyncLifetime
+public class PostgresTestDatabase : IAsyncDisposable
 {
     private NpgsqlDataSource? _admin;
 
@@ -40,6 +40,14 @@ public sealed class PostgresDatabase : IAsyncLifetime
         }.ConnectionString;
     }
 
+    /// <summary>Creates a database outside a test framework (benchmarks).</summary>
+    public static async Task<PostgresTestDatabase> CreateAsync()
+    {
+        var database = new PostgresTestDatabase();
+        await database.InitializeAsync();
+        return database;
+    }
+
     /// <summary>A data source for the test's own queries.</summary>
     public NpgsqlDataSource CreateDataSource() => NpgsqlDataSource.Create(ConnectionString);
 
@@ -55,6 +63,7 @@ public sealed class PostgresDatabase : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_admin is null)
         {
             return;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace UserStream.Tests.Infrastructure;
+namespace UserStream.Testing;
 
 /// <summary>
 /// P/Invoke of librdkafka's built-in mock cluster (rdkafka_mock.h). The library is the same

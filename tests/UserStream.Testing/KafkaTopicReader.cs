@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 
-namespace UserStream.Tests.Infrastructure;
+namespace UserStream.Testing;
 
 /// <summary>Test-side producing to and reading back from a <see cref="KafkaBroker"/>.</summary>
 public static class KafkaTopicReader

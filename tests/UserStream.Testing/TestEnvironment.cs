@@ -1,4 +1,4 @@
-namespace UserStream.Tests.Infrastructure;
+namespace UserStream.Testing;
 
 /// <summary>What the test run was given by the README's test command (eng/test.sh).</summary>
 public static class TestEnvironment
