@@ -1,0 +1,72 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Confluent.Kafka;
+using UserStream.Contracts;
+
+namespace UserStream.AppHost.Tests.Infrastructure;
+
+/// <summary>What a user of the running pipeline does: start a run, ask the sink how many users it holds, look at the dead letters.</summary>
+internal static class PipelineClients
+{
+    /// <summary>Starts an ingestion run of <paramref name="users"/> users (<c>POST /runs</c> on the ingestor).</summary>
+    public static async Task StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
+    {
+        using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
+        using var response = await ingestor.PostAsJsonAsync("/runs", new { count = users }, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"POST /runs answered {(int)response.StatusCode}: {body}");
+    }
+
+    /// <summary>The number of users the sink's store holds (<c>GET /users/count</c>: a number, or an object with <c>count</c>).</summary>
+    public static async Task<long> StoredUsersAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        using var sink = app.CreateHttpClient(ResourceNames.Sink);
+        using var document = JsonDocument.Parse(await sink.GetStringAsync(new Uri("/users/count", UriKind.Relative), cancellationToken));
+        var root = document.RootElement;
+        return root.ValueKind == JsonValueKind.Number ? root.GetInt64() : root.GetProperty("count").GetInt64();
+    }
+
+    /// <summary>Committed records in users_dlq, read from the beginning of every partition.</summary>
+    public static async Task<int> DeadLettersAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        var bootstrapServers = await app.GetConnectionStringAsync(ResourceNames.Kafka, cancellationToken)
+            ?? throw new InvalidOperationException("The kafka resource has no connection string.");
+
+        return await Task.Run(() => CountCommittedRecords(bootstrapServers, Topics.DeadLetter, cancellationToken), cancellationToken);
+    }
+
+    private static int CountCommittedRecords(string bootstrapServers, string topic, CancellationToken cancellationToken)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning))
+            .ToList();
+
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = $"apphost-tests-{Guid.NewGuid():N}",
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            EnablePartitionEof = true,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(partitions);
+
+        var records = 0;
+        var atEnd = new HashSet<int>();
+        while (atEnd.Count < partitions.Count)
+        {
+            var result = consumer.Consume(cancellationToken);
+            if (result.IsPartitionEOF)
+            {
+                atEnd.Add(result.Partition.Value);
+            }
+            else
+            {
+                records++;
+            }
+        }
+
+        return records;
+    }
+}
