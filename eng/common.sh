@@ -1,19 +1,20 @@
 # Helpers shared by the eng/ scripts. Source it; it defines functions only.
 #
-#   step "name"                    announce a step (==> name); a failure after it prints FAILED: name
+#   step "name"                    announce a step (==> name) and time the previous one;
+#                                  with fail_loudly, a failure after it prints FAILED: name
 #   ensure_debian_packages p...    apt-get install the packages that are not installed yet
 
 _step=""
 _step_started=$SECONDS
 
 step() {
+    if [[ -n "$_step" ]]; then
+        echo "    ($_step: $((SECONDS - _step_started)) s)"
+    fi
     _step="$1"
     _step_started=$SECONDS
     echo "==> $1"
 }
-
-# Elapsed seconds of the current step.
-step_seconds() { echo $((SECONDS - _step_started)); }
 
 # Call once from a script's top level: any non-zero exit names the step that failed.
 fail_loudly() {
