@@ -41,6 +41,9 @@ step "librdkafka 2.15.1 with the mock patch"
 lib_dir="$(bash eng/librdkafka.sh)"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "    LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+# Where the real librdkafka.redist is restored, .NET loads its native library before LD_LIBRARY_PATH;
+# the test library's mock cluster can load the patched build by this path instead.
+export USERSTREAM_LIBRDKAFKA="$lib_dir/librdkafka.so.1"
 
 # --- 3 -------------------------------------------------------------------------------------------------
 # Confluent.Kafka depends on librdkafka.redist. Where the NuGet source serves it, the plain restore takes
@@ -154,16 +157,15 @@ fi
 rm -f "$build_log"
 echo "    0 warnings"
 
-echo "    setup took $((SECONDS - run_started)) s"
-
 step "test"
+echo "    setup took $((SECONDS - run_started)) s"
 rm -rf "$results"
 mkdir -p "$results"
 test_rc=0
 dotnet test "$solution" --no-build --blame-hang-timeout 5m --blame-hang-dump-type none \
     --logger trx --results-directory "$results" "$@" || test_rc=$?
 
-# Sum the TRX counters (one file per test project). xUnit's skipped tests are "notExecuted".
+# Sum the TRX counters (one file per test project). Skipped tests count in "total" but not in "executed".
 counter() {
     local name="$1" file sum=0 value
     for file in "$results"/*.trx; do
@@ -175,7 +177,7 @@ counter() {
 }
 passed="$(counter passed)"
 failed=$(($(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted)))
-skipped="$(counter notExecuted)"
+skipped=$(($(counter total) - $(counter executed)))
 
 echo "    test results: $results (total $((SECONDS - run_started)) s)"
 _step="" # from here on, report the outcome ourselves

@@ -115,6 +115,29 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     }
 
     [Fact]
+    public async Task Injected_request_errors_reach_a_producer_that_does_not_retry()
+    {
+        var topic = "errors-no-retry-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 1);
+        var ct = TestContext.Current.CancellationToken;
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            EnableIdempotence = false,
+            MessageSendMaxRetries = 0,
+        }).Build();
+        await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "warm", Value = [0] }, ct);
+
+        broker.PushRequestErrors(KafkaApi.Produce, ErrorCode.NotEnoughReplicas);
+        var failure = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(
+            () => producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "rejected", Value = [1] }, ct));
+        Assert.Equal(ErrorCode.NotEnoughReplicas, failure.Error.Code);
+
+        var next = await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "accepted", Value = [2] }, ct);
+        Assert.Equal(PersistenceStatus.Persisted, next.Status);
+    }
+
+    [Fact]
     public async Task Injected_latency_delays_acknowledgements()
     {
         var topic = "latency-" + Guid.NewGuid().ToString("N");
