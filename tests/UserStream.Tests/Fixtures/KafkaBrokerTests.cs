@@ -22,9 +22,11 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
         var received = ConsumeWithGroup(topic, group, 30, commit: true);
         Assert.Equal(sent.Select(m => m.Key).Order(), received.Select(r => r.Message.Key).Order());
 
-        // The group committed its offsets: a new member of the same group gets nothing more.
-        var again = ConsumeWithGroup(topic, group, 1, commit: false, TimeSpan.FromSeconds(3));
-        Assert.Empty(again);
+        // The group committed its offsets: a new member of the same group resumes after them.
+        await KafkaTopicReader.ProduceAsync(
+            broker.BootstrapServers, topic, [new Message<string, byte[]> { Key = "k30", Value = [30] }], TestContext.Current.CancellationToken);
+        var again = ConsumeWithGroup(topic, group, 1, commit: false, TimeSpan.FromSeconds(15));
+        Assert.Equal(["k30"], again.Select(r => r.Message.Key));
     }
 
     [Fact]
@@ -60,6 +62,46 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     }
 
     [Fact]
+    public async Task An_injected_broker_outage_is_reported_to_a_consumer_which_resumes_afterwards()
+    {
+        var topic = "consumer-outage-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 1);
+        var ct = TestContext.Current.CancellationToken;
+        await KafkaTopicReader.ProduceAsync(broker.BootstrapServers, topic, [new Message<string, byte[]> { Key = "before", Value = [1] }], ct);
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Error>();
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            GroupId = "outage-" + Guid.NewGuid().ToString("N"),
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            ReconnectBackoffMs = 50,
+            ReconnectBackoffMaxMs = 200,
+        }).SetErrorHandler((_, error) => errors.Enqueue(error)).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        Assert.Equal("before", ConsumeUntil(consumer, _ => true)?.Message.Key);
+
+        broker.SetBrokerDown();
+        try
+        {
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            while (!errors.Any(e => e.Code == ErrorCode.Local_AllBrokersDown) && DateTime.UtcNow < until)
+            {
+                consumer.Consume(TimeSpan.FromMilliseconds(100));
+            }
+
+            Assert.Contains(errors, e => e.Code == ErrorCode.Local_AllBrokersDown);
+        }
+        finally
+        {
+            broker.SetBrokerUp();
+        }
+
+        await KafkaTopicReader.ProduceAsync(broker.BootstrapServers, topic, [new Message<string, byte[]> { Key = "after", Value = [2] }], ct);
+        Assert.Equal("after", ConsumeUntil(consumer, r => r.Message.Key == "after")?.Message.Key);
+    }
+
+    [Fact]
     public async Task Injected_request_errors_are_retried_by_an_idempotent_producer_without_duplicates()
     {
         var topic = "errors-" + Guid.NewGuid().ToString("N");
@@ -70,6 +112,29 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
 
         var read = KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 5, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1));
         Assert.Equal(["k0", "k1", "k2", "k3", "k4"], read.Select(r => r.Message.Key));
+    }
+
+    [Fact]
+    public async Task Injected_request_errors_reach_a_producer_that_does_not_retry()
+    {
+        var topic = "errors-no-retry-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 1);
+        var ct = TestContext.Current.CancellationToken;
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            EnableIdempotence = false,
+            MessageSendMaxRetries = 0,
+        }).Build();
+        await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "warm", Value = [0] }, ct);
+
+        broker.PushRequestErrors(KafkaApi.Produce, ErrorCode.NotEnoughReplicas);
+        var failure = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(
+            () => producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "rejected", Value = [1] }, ct));
+        Assert.Equal(ErrorCode.NotEnoughReplicas, failure.Error.Code);
+
+        var next = await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "accepted", Value = [2] }, ct);
+        Assert.Equal(PersistenceStatus.Persisted, next.Status);
     }
 
     [Fact]
@@ -92,6 +157,20 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
         {
             broker.SetLatency(0);
         }
+    }
+
+    private static ConsumeResult<string, byte[]>? ConsumeUntil(IConsumer<string, byte[]> consumer, Func<ConsumeResult<string, byte[]>, bool> wanted)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < until)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } result && wanted(result))
+            {
+                return result;
+            }
+        }
+
+        return null;
     }
 
     private List<ConsumeResult<string, byte[]>> ConsumeWithGroup(string topic, string group, int expected, bool commit, TimeSpan? timeout = null)
