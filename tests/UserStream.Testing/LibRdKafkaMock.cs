@@ -5,11 +5,24 @@ namespace UserStream.Testing;
 /// <summary>
 /// P/Invoke of librdkafka's built-in mock cluster (rdkafka_mock.h). The library is the same
 /// librdkafka Confluent.Kafka loads: the real librdkafka.redist's where it is restored, otherwise
-/// <c>librdkafka.so</c> on LD_LIBRARY_PATH (see eng/librdkafka.sh).
+/// <c>librdkafka.so</c> on LD_LIBRARY_PATH (see eng/librdkafka.sh). Where <c>USERSTREAM_LIBRDKAFKA</c>
+/// names a library file (eng/test.sh sets it to the build with our mock patch), the mock cluster is
+/// loaded from there even when the real librdkafka.redist was restored: the clients then use the
+/// package's library and the brokers the patched one.
 /// </summary>
 internal static partial class LibRdKafkaMock
 {
     private const string Lib = "librdkafka";
+
+    static LibRdKafkaMock()
+    {
+        if (Environment.GetEnvironmentVariable("USERSTREAM_LIBRDKAFKA") is { Length: > 0 } path)
+        {
+            NativeLibrary.SetDllImportResolver(
+                typeof(LibRdKafkaMock).Assembly,
+                (name, _, _) => name == Lib ? NativeLibrary.Load(path) : 0);
+        }
+    }
 
     internal const int ProducerType = 0;
 
