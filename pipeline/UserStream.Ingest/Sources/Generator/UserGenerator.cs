@@ -60,9 +60,11 @@ internal sealed class UserGenerator : IUserSource
         _telemetry = telemetry;
     }
 
-    /// <summary>A generator on its own (tests, benchmarks, the fake API).</summary>
-    public UserGenerator(IReadOnlyList<string>? nationalityCodes = null) =>
-        _nationalities = Nationalities.Select(nationalityCodes ?? []);
+    private UserGenerator(IReadOnlyList<string> nationalityCodes) =>
+        _nationalities = Nationalities.Select(nationalityCodes);
+
+    /// <summary>A generator on its own, without telemetry (tests, benchmarks, a fake API).</summary>
+    public static UserGenerator Create(IReadOnlyList<string>? nationalityCodes = null) => new(nationalityCodes ?? []);
 
     public string Name => SourceNames.Generator;
 
