@@ -11,15 +11,15 @@ using UserStream.Tests.Ingest.Support;
 namespace UserStream.Tests.Ingest;
 
 /// <summary>A run lands exactly what it fetched on users_created, keyed by login.uuid, and records it in the ledger.</summary>
-public sealed class IngestRunTests(KafkaBroker broker) : IClassFixture<KafkaBroker>
+public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database) : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
 {
     [Fact]
     public async Task A_run_of_N_users_fetched_in_pages_lands_exactly_N_untouched_records_keyed_by_uuid_and_one_matching_ledger_row()
     {
         var topic = NewTopic();
-        await using var database = await PostgresTestDatabase.CreateAsync();
+        var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
-        var settings = IngestTestHost.Settings(broker, database.ConnectionString, topic, randomUser);
+        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
         settings["Ingest:PageSize"] = "10";
         settings["Ingest:RandomUser:Nationalities"] = "us,fr,ua";
         settings["Ingest:RandomUser:Exclude"] = "picture";
@@ -56,7 +56,7 @@ public sealed class IngestRunTests(KafkaBroker broker) : IClassFixture<KafkaBrok
             Assert.NotNull(r.Message.Headers.GetTimestamp(PipelineHeaders.IngestedAt));
         });
 
-        var row = Assert.Single(await LedgerRows.ReadAsync(database.ConnectionString));
+        var row = Assert.Single(await LedgerRows.ReadAsync(ledger));
         Assert.Equal((done.Id, "manual", "succeeded", 25, 25, 25, 0, 3), (row.Id, row.Trigger, row.Status, row.Requested, row.Fetched, row.Produced, row.Failed, row.FetchAttempts));
         Assert.NotNull(row.EndedAt);
     }
@@ -65,8 +65,8 @@ public sealed class IngestRunTests(KafkaBroker broker) : IClassFixture<KafkaBrok
     public async Task A_generator_run_lands_N_records_of_several_nationalities_with_one_trace_per_run()
     {
         var topic = NewTopic();
-        await using var database = await PostgresTestDatabase.CreateAsync();
-        var settings = IngestTestHost.Settings(broker, database.ConnectionString, topic);
+        var ledger = await database.NewSchemaAsync();
+        var settings = IngestTestHost.Settings(broker, ledger, topic);
         settings["Ingest:PageSize"] = "20";
         var spans = new List<Activity>();
         using var listener = new ActivityListener
@@ -115,10 +115,10 @@ public sealed class IngestRunTests(KafkaBroker broker) : IClassFixture<KafkaBrok
     public async Task Users_without_a_login_uuid_are_produced_without_a_key_and_counted_never_dropped()
     {
         var topic = NewTopic();
-        await using var database = await PostgresTestDatabase.CreateAsync();
+        var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         randomUser.Enqueue(FakeAnswer.UsersWithoutUuid(2));
-        await using var stage = await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, database.ConnectionString, topic, randomUser));
+        await using var stage = await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser));
         var api = stage.Api;
 
         var done = await api.WaitForRunAsync((await api.TriggerAsync(6)).Id);

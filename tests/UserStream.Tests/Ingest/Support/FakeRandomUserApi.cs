@@ -87,6 +87,8 @@ public sealed class FakeRandomUserApi : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var api = new FakeRandomUserApi(app);
+        // Load the generator's locales now, so that a first answer is not slowed by it.
+        api._generator.Generate(new PageRequest("warm-up", 1, 200));
         app.Run(api.AnswerAsync);
         await app.StartAsync();
         api.BaseAddress = new Uri(app.Urls.Single().TrimEnd('/') + "/");
