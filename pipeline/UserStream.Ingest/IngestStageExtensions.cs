@@ -21,6 +21,12 @@ namespace UserStream.Ingest;
 public static class IngestStageExtensions
 {
     /// <summary>
+    /// Name of the randomuser HttpClient, for a host that wants to adjust it (e.g. the Aspire shell removing
+    /// the standard resilience handler, since the client retries and times out on its own).
+    /// </summary>
+    public const string RandomUserHttpClientName = "randomuser";
+
+    /// <summary>
     /// Adds the ingest stage: options (section <c>Ingest</c>, validated at startup), the randomuser typed
     /// HttpClient and the generator, the idempotent producer, the run ledger in the pipeline database,
     /// the run coordinator and the scheduler (hosted services), and the <c>ingest</c> health check.
@@ -39,7 +45,7 @@ public static class IngestStageExtensions
         services.TryAddSingleton<IngestMetrics>();
 
         // Sources: a typed client, so the host's HttpClient defaults (service discovery…) apply to it.
-        services.AddHttpClient<RandomUserClient>((sp, client) =>
+        services.AddHttpClient<RandomUserClient>(RandomUserHttpClientName, (sp, client) =>
         {
             var randomUser = sp.GetRequiredService<IOptions<IngestOptions>>().Value.RandomUser;
             client.BaseAddress = new Uri(randomUser.BaseAddress.EndsWith('/') ? randomUser.BaseAddress : randomUser.BaseAddress + "/");

@@ -25,6 +25,7 @@ public sealed class BrokerOutageTests(KafkaBroker broker, PostgresDatabase datab
         };
         var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), topic, randomUser);
         settings["Ingest:PageSize"] = "10";
+        settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30"; // page 2 waits while the test checks page 1 landed
         settings["Kafka:Settings:message.timeout.ms"] = "2000";
         settings["Kafka:Settings:reconnect.backoff.max.ms"] = "200";
         await using var stage = await IngestTestHost.StartAsync(settings);

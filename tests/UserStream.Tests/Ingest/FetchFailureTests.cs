@@ -81,6 +81,25 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     }
 
     [Fact]
+    public async Task A_run_that_outlasts_its_run_timeout_stops_fetching_and_is_recorded_with_that_reason()
+    {
+        var topic = NewTopic();
+        var ledger = await database.NewSchemaAsync();
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.SlowUsers(TimeSpan.FromSeconds(10)));
+        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        settings["Ingest:PageSize"] = "5";
+        settings["Ingest:RunTimeout"] = "00:00:01";
+        settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(10)).Id);
+
+        Assert.Equal(("partial", 5, 5), (done.Status, done.Fetched, done.Produced));
+        Assert.Equal("run timed out after 00:00:01", done.Error);
+    }
+
+    [Fact]
     public async Task A_client_error_from_the_API_is_not_retried()
     {
         var topic = NewTopic();

@@ -1,9 +1,13 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using UserStream.Contracts;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Telemetry;
 using UserStream.Testing;
 using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
@@ -84,6 +88,21 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         ActivitySource.AddActivityListener(listener);
         await using var stage = await IngestTestHost.StartAsync(settings);
         var api = stage.Api;
+        var measured = new ConcurrentDictionary<string, double>();
+        var meter = stage.Host.Services.GetRequiredService<StageTelemetry>().Meter;
+        using var meters = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter == meter)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, value, _, _) => measured.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value));
+        meters.SetMeasurementEventCallback<double>((instrument, _, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, count) => count + 1));
+        meters.Start();
 
         var done = await api.WaitForRunAsync((await api.TriggerAsync(50)).Id);
 
@@ -109,6 +128,13 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         Assert.Equal(3, traced.Count(s => s.OperationName == "fetch generator" && s.ParentSpanId == root.SpanId));
         Assert.Equal(50, traced.Count(s => s.OperationName == $"send {topic}" && s.ParentSpanId == root.SpanId));
         Assert.All(records, r => Assert.Contains(done.TraceId!, r.Message.Headers.GetString(PipelineHeaders.TraceParent), StringComparison.Ordinal));
+
+        // Metrics on the stage's meter: users fetched and produced, fetch attempts, one run duration.
+        Assert.Equal(50, measured.GetValueOrDefault("ingest.users.fetched"));
+        Assert.Equal(50, measured.GetValueOrDefault("ingest.users.produced"));
+        Assert.Equal(3, measured.GetValueOrDefault("ingest.fetch.attempts"));
+        Assert.Equal(1, measured.GetValueOrDefault("ingest.run.duration"));
+        Assert.False(measured.ContainsKey("ingest.delivery.failures"));
     }
 
     [Fact]
