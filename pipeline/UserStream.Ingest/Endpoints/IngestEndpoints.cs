@@ -33,8 +33,6 @@ internal static class IngestEndpoints
         NumberHandling = JsonNumberHandling.Strict,
     };
 
-    private static readonly SemaphoreSlim ScheduleUpdates = new(1, 1);
-
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("").WithTags("Ingest");
@@ -132,7 +130,7 @@ internal static class IngestEndpoints
     }
 
     private static IResult GetSchedule(ScheduleState schedule, IngestReadiness readiness, IOptions<IngestOptions> options, TimeProvider time) =>
-        schedule.Settings is { } settings
+        readiness.IsReady && schedule.Settings is { } settings
             ? TypedResults.Ok(ScheduleView.Of(settings, schedule.DueAt(time.GetUtcNow()), options.Value.MaxRunSize))
             : NotReady(readiness);
 
@@ -185,7 +183,7 @@ internal static class IngestEndpoints
             return NotReady(readiness);
         }
 
-        await ScheduleUpdates.WaitAsync(request.HttpContext.RequestAborted);
+        await schedule.Updates.WaitAsync(request.HttpContext.RequestAborted);
         try
         {
             var current = schedule.Settings!;
@@ -201,7 +199,7 @@ internal static class IngestEndpoints
         }
         finally
         {
-            ScheduleUpdates.Release();
+            schedule.Updates.Release();
         }
     }
 

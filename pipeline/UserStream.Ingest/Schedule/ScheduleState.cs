@@ -7,12 +7,15 @@ internal sealed record ScheduleSettings(TimeSpan Interval, int Size, bool Paused
 /// The schedule's current settings, shared by the endpoints (which change them) and the scheduler
 /// (which waits on <see cref="Changed"/> to re-plan), and when the next scheduled run is due.
 /// </summary>
-internal sealed class ScheduleState
+internal sealed class ScheduleState : IDisposable
 {
     private readonly Lock _lock = new();
     private ScheduleSettings? _settings;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset? _lastScheduledStart;
+
+    /// <summary>Serializes changes through the API (read, merge, store, publish).</summary>
+    public SemaphoreSlim Updates { get; } = new(1, 1);
 
     /// <summary>The settings, once loaded from the database (null before).</summary>
     public ScheduleSettings? Settings
@@ -87,4 +90,6 @@ internal sealed class ScheduleState
 
         changed.TrySetResult();
     }
+
+    public void Dispose() => Updates.Dispose();
 }

@@ -15,7 +15,8 @@ namespace UserStream.Ingest.Sources.Generator;
 /// The offline source: users of randomuser 1.4's JSON shape and variety (nationalities and their scripts,
 /// postcodes as numbers or strings, national ids with a null value for some nationalities), written as
 /// UTF-8 JSON bytes. Deterministic: user <c>i</c> of page <c>p</c> for seed <c>s</c> is always the same
-/// bytes (each user has its own random stream derived from s, p and i; dates are relative to
+/// bytes (each user has its own 64-bit random stream derived from s, p and i; addresses
+/// and phones are drawn from fixed per-locale pools (<see cref="LocalePools"/>); dates are relative to
 /// <see cref="ReferenceDate"/>, not the clock).
 /// </summary>
 internal sealed class UserGenerator : IUserSource
@@ -42,6 +43,9 @@ internal sealed class UserGenerator : IUserSource
         ("+9:30", "Adelaide, Darwin"), ("+10:00", "Eastern Australia, Guam, Vladivostok"),
         ("+12:00", "Auckland, Wellington, Fiji, Kamchatka"),
     ];
+
+    private const string SaltChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    private const string PasswordChars = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     private static readonly string[] Colors =
         ["red", "blue", "green", "yellow", "purple", "orange", "black", "white", "silver", "golden", "brown", "pink", "tiny", "happy", "lazy", "heavy", "crazy", "beautiful", "sad", "ticklish"];
@@ -81,6 +85,7 @@ internal sealed class UserGenerator : IUserSource
     public IReadOnlyList<FetchedUser> Generate(PageRequest request, CancellationToken cancellationToken = default)
     {
         var seed = StableHash(request.Seed);
+        var random = new ReseedableRandomizer();
         var fakers = new Dictionary<string, Faker>(StringComparer.Ordinal);
         var buffer = new ArrayBufferWriter<byte>(2048);
         using var writer = new Utf8JsonWriter(buffer, WriterOptions);
@@ -88,18 +93,17 @@ internal sealed class UserGenerator : IUserSource
         for (var index = 0; index < request.Results; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var random = new Randomizer(UserSeed(seed, request.Page, index));
+            random.Reseed(UserSeed(seed, request.Page, index));
             var nationality = _nationalities[random.Number(_nationalities.Count - 1)];
             if (!fakers.TryGetValue(nationality.Locale, out var faker))
             {
-                faker = new Faker(nationality.Locale);
+                faker = new Faker(nationality.Locale) { Random = random };
                 fakers.Add(nationality.Locale, faker);
             }
 
-            faker.Random = random;
             buffer.ResetWrittenCount();
             writer.Reset(buffer);
-            var key = WriteUser(writer, faker, nationality);
+            var key = WriteUser(writer, faker, LocalePools.For(nationality.Locale), nationality);
             writer.Flush();
             users.Add(new FetchedUser(key, buffer.WrittenSpan.ToArray()));
         }
@@ -107,7 +111,7 @@ internal sealed class UserGenerator : IUserSource
         return users;
     }
 
-    private static string WriteUser(Utf8JsonWriter w, Faker f, Nationality nationality)
+    private static string WriteUser(Utf8JsonWriter w, Faker f, LocalePools pools, Nationality nationality)
     {
         var r = f.Random;
         var female = r.Bool();
@@ -115,8 +119,8 @@ internal sealed class UserGenerator : IUserSource
         var first = f.Name.FirstName(gender);
         var last = f.Name.LastName(gender);
         var uuid = UuidV4(r);
-        var password = f.Internet.Password(r.Number(6, 12));
-        var salt = r.String2(8, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+        var password = r.String2(r.Number(6, 12), PasswordChars);
+        var salt = r.String2(8, SaltChars);
         var dob = ReferenceDate.AddSeconds(-r.Long(18L * 365 * 86_400, 80L * 365 * 86_400)).AddMilliseconds(r.Number(999));
         var registered = ReferenceDate.AddSeconds(-r.Long(86_400, 22L * 365 * 86_400)).AddMilliseconds(r.Number(999));
         var timezone = r.ArrayElement(Timezones);
@@ -133,12 +137,10 @@ internal sealed class UserGenerator : IUserSource
         w.WriteStartObject("location");
         w.WriteStartObject("street");
         w.WriteNumber("number", r.Number(1, 9999));
-        w.WriteString("name", f.Address.StreetName());
+        w.WriteString("name", r.ArrayElement(pools.Streets));
         w.WriteEndObject();
-        var city = f.Address.City();
-        w.WriteString("city", city);
-        var state = f.Address.State();
-        w.WriteString("state", string.IsNullOrEmpty(state) ? city : state);
+        w.WriteString("city", r.ArrayElement(pools.Cities));
+        w.WriteString("state", r.ArrayElement(pools.States));
         w.WriteString("country", nationality.Country);
         if (nationality.Postcode == PostcodeStyle.Number)
         {
@@ -147,7 +149,7 @@ internal sealed class UserGenerator : IUserSource
         }
         else
         {
-            w.WriteString("postcode", f.Address.ZipCode());
+            w.WriteString("postcode", r.ArrayElement(pools.Postcodes));
         }
 
         w.WriteStartObject("coordinates");
@@ -177,8 +179,8 @@ internal sealed class UserGenerator : IUserSource
 
         WriteDate(w, "dob", dob);
         WriteDate(w, "registered", registered);
-        w.WriteString("phone", f.Phone.PhoneNumber());
-        w.WriteString("cell", f.Phone.PhoneNumber());
+        w.WriteString("phone", r.ArrayElement(pools.Phones));
+        w.WriteString("cell", r.ArrayElement(pools.Phones));
 
         w.WriteStartObject("id");
         w.WriteString("name", nationality.IdName);
@@ -276,13 +278,16 @@ internal sealed class UserGenerator : IUserSource
         return hash;
     }
 
-    /// <summary>SplitMix64 finalizer over (seed, page, index), folded to the 32-bit seed Bogus takes.</summary>
-    private static int UserSeed(ulong seed, int page, int index)
+    /// <summary>The 64-bit seed of user <paramref name="index"/> of page <paramref name="page"/>: a SplitMix64 mix of the three.</summary>
+    private static ulong UserSeed(ulong seed, int page, int index)
     {
-        var z = seed + (0x9E3779B97F4A7C15UL * ((ulong)(uint)page + 1)) + (0xBF58476D1CE4E5B9UL * ((ulong)(uint)index + 1));
+        var z = seed ^ (0x9E3779B97F4A7C15UL * ((ulong)(uint)page + 1));
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         z ^= z >> 31;
-        return unchecked((int)(z ^ (z >> 32)));
+        z += 0xD1B54A32D192ED03UL * ((ulong)(uint)index + 1);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 }
