@@ -33,6 +33,19 @@ internal static class IngestEndpoints
         NumberHandling = JsonNumberHandling.Strict,
     };
 
+    /// <summary>The properties each body may have, and what each must be.</summary>
+    private static readonly Dictionary<string, string> TriggerFields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["size"] = "a whole number of users",
+    };
+
+    private static readonly Dictionary<string, string> ScheduleFields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["interval"] = "a duration string such as \"00:01:00\" or \"PT1M\"",
+        ["size"] = "a whole number of users",
+        ["paused"] = "true or false",
+    };
+
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("").WithTags("Ingest");
@@ -47,7 +60,7 @@ internal static class IngestEndpoints
     private static async Task<IResult> TriggerAsync(
         HttpRequest request, RunCoordinator coordinator, ScheduleState schedule, IngestReadiness readiness, IOptions<IngestOptions> options)
     {
-        var (body, bodyError) = await ReadBodyAsync<TriggerRunRequest>(request, required: false);
+        var (body, bodyError) = await ReadBodyAsync<TriggerRunRequest>(request, required: false, TriggerFields);
         if (bodyError is not null)
         {
             return bodyError;
@@ -138,7 +151,7 @@ internal static class IngestEndpoints
         HttpRequest request, ScheduleState schedule, ScheduleStore store, IngestReadiness readiness,
         IOptions<IngestOptions> options, TimeProvider time)
     {
-        var (body, bodyError) = await ReadBodyAsync<ScheduleUpdateRequest>(request, required: true);
+        var (body, bodyError) = await ReadBodyAsync<ScheduleUpdateRequest>(request, required: true, ScheduleFields);
         if (bodyError is not null)
         {
             return bodyError;
@@ -225,8 +238,12 @@ internal static class IngestEndpoints
         return false;
     }
 
-    /// <summary>Reads a small JSON body; an absent or empty body is null (an error when <paramref name="required"/>).</summary>
-    private static async Task<(T? Body, IResult? Error)> ReadBodyAsync<T>(HttpRequest request, bool required)
+    /// <summary>
+    /// Reads a small JSON body with only the properties in <paramref name="fields"/>; an absent or empty
+    /// body is null (an error when <paramref name="required"/>). Errors name the property at fault.
+    /// </summary>
+    private static async Task<(T? Body, IResult? Error)> ReadBodyAsync<T>(
+        HttpRequest request, bool required, Dictionary<string, string> fields)
         where T : class
     {
         if (request.ContentLength > MaxBodyBytes)
@@ -244,7 +261,20 @@ internal static class IngestEndpoints
         var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty)
         {
-            return required ? (null, Invalid("body", "A JSON body is required.")) : (null, null);
+            return required ? (null, Invalid("body", $"A JSON body is required, with any of: {string.Join(", ", fields.Keys)}.")) : (null, null);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, Invalid("body", $"The body must be a JSON object with any of: {string.Join(", ", fields.Keys)}."));
+            }
+        }
+        catch (JsonException e)
+        {
+            return (null, Invalid("body", $"The body is not valid JSON: {e.Message}"));
         }
 
         try
@@ -253,8 +283,10 @@ internal static class IngestEndpoints
         }
         catch (JsonException e)
         {
-            var where = e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
-            return (null, Invalid(where, $"The body is not valid: {e.Message}"));
+            var property = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
+            return fields.TryGetValue(property, out var expected)
+                ? (null, Invalid(property, $"'{property}' must be {expected}."))
+                : (null, Invalid(property, $"'{property}' is not a known property; known: {string.Join(", ", fields.Keys)}."));
         }
     }
 
