@@ -155,6 +155,7 @@ internal sealed partial class RunCoordinator(
             LogRunCrashed(logger, e, run.Id);
             var outcome = new RunOutcome(run.Id, default, RunStatus.Failed, $"internal error: {e.Message}", time.GetUtcNow(), Recorded: false);
             Volatile.Write(ref _unrecorded, outcome);
+            await RecordPendingOutcomeAsync(CancellationToken.None);
             return outcome;
         }
         finally

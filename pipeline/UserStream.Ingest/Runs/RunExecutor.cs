@@ -36,20 +36,46 @@ internal sealed partial class RunExecutor(
     {
         var settings = options.Value;
         var tally = new RunTally();
-        var stamp = new RunStamp(run.Id, run.Source, activity?.Context ?? default);
         var problems = new List<string>();
         var interrupted = false;
+        if (CreateProducer(problems) is { } kafka)
+        {
+            // Producing what was fetched gets DrainTimeout once the service is stopping.
+            using var producing = new CancellationTokenSource();
+            using var drainOnStop = stopping.Register(() => producing.CancelAfter(settings.DrainTimeout));
+            interrupted = await FetchAndProduceAsync(run, activity, kafka, tally, problems, stopping, producing.Token);
+            interrupted |= await AwaitDeliveriesAsync(tally, problems, interrupted, stopping, producing.Token);
+        }
 
-        using var runDeadline = new CancellationTokenSource(settings.RunTimeout, time);
-        using var fetching = CancellationTokenSource.CreateLinkedTokenSource(stopping, runDeadline.Token);
-        using var producing = new CancellationTokenSource();
-        using var drainOnStop = stopping.Register(() => producing.CancelAfter(settings.DrainTimeout));
+        return await EndAsync(run, activity, tally, problems, interrupted);
+    }
 
+    private IProducer<string, byte[]>? CreateProducer(List<string> problems)
+    {
         try
         {
-            var kafka = producer.ForRun();
-            await using var scope = scopes.CreateAsyncScope();
-            var source = scope.ServiceProvider.GetRequiredService<IUserSource>();
+            return producer.ForRun();
+        }
+        catch (Exception e) when (e is KafkaException or ArgumentException or InvalidOperationException)
+        {
+            problems.Add($"the producer could not be created: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Fetches page after page and hands each user to the producer. Returns whether the service stopped it.</summary>
+    private async Task<bool> FetchAndProduceAsync(
+        RunRecord run, Activity? activity, IProducer<string, byte[]> kafka, RunTally tally, List<string> problems,
+        CancellationToken stopping, CancellationToken producing)
+    {
+        var settings = options.Value;
+        var stamp = new RunStamp(run.Id, run.Source, activity?.Context ?? default);
+        using var runDeadline = new CancellationTokenSource(settings.RunTimeout, time);
+        using var fetching = CancellationTokenSource.CreateLinkedTokenSource(stopping, runDeadline.Token);
+        await using var scope = scopes.CreateAsyncScope();
+        var source = scope.ServiceProvider.GetRequiredService<IUserSource>();
+        try
+        {
             var remaining = run.Requested;
             for (var page = 1; remaining > 0; page++)
             {
@@ -62,41 +88,50 @@ internal sealed partial class RunExecutor(
                 {
                     tally.FetchAttemptsFailed(e.Attempts);
                     problems.Add($"fetch of page {page} failed: {e.Message}");
-                    break;
+                    return false;
                 }
                 catch (OperationCanceledException) when (fetching.IsCancellationRequested)
                 {
-                    interrupted = stopping.IsCancellationRequested;
-                    problems.Add(interrupted
-                        ? "interrupted: the service stopped during the run"
-                        : $"run timed out after {settings.RunTimeout}");
-                    break;
+                    if (stopping.IsCancellationRequested)
+                    {
+                        problems.Add("interrupted: the service stopped during the run");
+                        return true;
+                    }
+
+                    problems.Add($"run timed out after {settings.RunTimeout}");
+                    return false;
                 }
 
                 tally.PageFetched(fetched.Users.Count, fetched.Attempts);
                 metrics.Fetched(source.Name, fetched.Users.Count);
                 foreach (var user in fetched.Users)
                 {
-                    await producer.ProduceAsync(kafka, settings.Topic, user, stamp, tally, producing.Token);
+                    await producer.ProduceAsync(kafka, settings.Topic, user, stamp, tally, producing);
                 }
 
                 remaining -= fetched.Users.Count;
                 await ProgressAsync(run.Id, tally.Snapshot());
             }
-        }
-        catch (KafkaException e)
-        {
-            // The producer could not be created (e.g. invalid Kafka settings).
-            problems.Add($"producer unavailable: {e.Error.Reason}");
+
+            return false;
         }
         finally
         {
             tally.CloseDispatch();
         }
+    }
 
+    /// <summary>
+    /// Waits until the broker answered for every record (DeliveryTimeout; DrainTimeout when stopping); records
+    /// still unanswered then count as failed. Returns whether the stop cut the wait short.
+    /// </summary>
+    private async Task<bool> AwaitDeliveriesAsync(
+        RunTally tally, List<string> problems, bool interrupted, CancellationToken stopping, CancellationToken producing)
+    {
+        var settings = options.Value;
         try
         {
-            await tally.Delivered.WaitAsync(settings.DeliveryTimeout, time, producing.Token);
+            await tally.Delivered.WaitAsync(settings.DeliveryTimeout, time, producing);
         }
         catch (TimeoutException)
         {
@@ -105,16 +140,21 @@ internal sealed partial class RunExecutor(
         {
         }
 
-        var stoppedWaiting = stopping.IsCancellationRequested;
-        var unacknowledged = tally.Freeze(stoppedWaiting
+        var unacknowledged = tally.Freeze(stopping.IsCancellationRequested
             ? "not acknowledged before the service stopped"
             : $"not acknowledged within {settings.DeliveryTimeout}");
-        if (unacknowledged > 0 && stoppedWaiting && !interrupted)
+        if (unacknowledged > 0 && stopping.IsCancellationRequested && !interrupted)
         {
-            interrupted = true;
             problems.Insert(0, "interrupted: the service stopped while records were being delivered");
+            return true;
         }
 
+        return false;
+    }
+
+    /// <summary>Decides the run's status from its counts and problems, records it, and reports it.</summary>
+    private async Task<RunOutcome> EndAsync(RunRecord run, Activity? activity, RunTally tally, List<string> problems, bool interrupted)
+    {
         var counts = tally.Snapshot();
         if (counts.Failed > 0)
         {

@@ -84,4 +84,19 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         var run = await api.WaitForRunAsync((await api.TriggerAsync(3)).Id);
         Assert.Equal("succeeded", run.Status);
     }
+
+    [Fact]
+    public async Task A_producer_that_cannot_be_created_fails_the_run_with_the_reason_instead_of_crashing_the_stage()
+    {
+        var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), "unused");
+        settings["Kafka:Settings:no.such.property"] = "1";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var run = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(3)).Id);
+
+        Assert.Equal(("failed", 0, 0), (run.Status, run.Fetched, run.Produced));
+        Assert.Contains("the producer could not be created", run.Error, StringComparison.Ordinal);
+        Assert.Contains("no.such.property", run.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await stage.Api.Http.GetAsync("/schedule", TestContext.Current.CancellationToken)).StatusCode);
+    }
 }
