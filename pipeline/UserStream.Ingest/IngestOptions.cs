@@ -1,0 +1,168 @@
+using System.ComponentModel.DataAnnotations;
+using UserStream.Contracts;
+
+namespace UserStream.Ingest;
+
+/// <summary>Where users come from.</summary>
+public enum IngestSourceKind
+{
+    /// <summary>The randomuser.me API (resource <c>randomuser</c>).</summary>
+    RandomUser,
+
+    /// <summary>The offline, seeded generator: same JSON shape, no network, no rate limits.</summary>
+    Generator,
+}
+
+/// <summary>The ingest stage's settings. Section <c>Ingest</c>; validated at startup.</summary>
+public sealed class IngestOptions : IValidatableObject
+{
+    public const string SectionName = "Ingest";
+
+    /// <summary>Where users come from: <c>RandomUser</c> or <c>Generator</c>.</summary>
+    public IngestSourceKind Source { get; set; } = IngestSourceKind.RandomUser;
+
+    /// <summary>Topic the raw users are produced to.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Topic { get; set; } = Topics.UsersCreated;
+
+    /// <summary>
+    /// Seed of every run (reproducible runs: the same users each time). Empty: each run uses its own id as
+    /// seed, so runs fetch different users while the pages of one run never overlap.
+    /// </summary>
+    public string? Seed { get; set; }
+
+    /// <summary>Users fetched per call (randomuser's <c>results</c>; the API allows at most 5,000).</summary>
+    [Range(1, 5_000)]
+    public int PageSize { get; set; } = 5_000;
+
+    /// <summary>Largest run size a trigger or the schedule may ask for.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxRunSize { get; set; } = 100_000;
+
+    /// <summary>Longest a run may fetch and produce; it then stops fetching and ends partial/failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a run waits, after its last record, for the broker to acknowledge every record.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>On shutdown, how long a run in progress may spend delivering what it already fetched.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    public ScheduleOptions Schedule { get; set; } = new();
+
+    public RandomUserOptions RandomUser { get; set; } = new();
+
+    public GeneratorOptions Generator { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(Schedule, new ValidationContext(Schedule), results, validateAllProperties: true);
+        Validator.TryValidateObject(RandomUser, new ValidationContext(RandomUser), results, validateAllProperties: true);
+        Validator.TryValidateObject(Generator, new ValidationContext(Generator), results, validateAllProperties: true);
+        foreach (var result in results)
+        {
+            yield return result;
+        }
+
+        if (Schedule.Size > MaxRunSize)
+        {
+            yield return new ValidationResult(
+                $"Ingest:Schedule:Size ({Schedule.Size}) is above Ingest:MaxRunSize ({MaxRunSize}).", [nameof(Schedule)]);
+        }
+
+        if (Source == IngestSourceKind.RandomUser && !Uri.TryCreate(RandomUser.BaseAddress, UriKind.Absolute, out _))
+        {
+            yield return new ValidationResult(
+                $"Ingest:RandomUser:BaseAddress '{RandomUser.BaseAddress}' is not an absolute URI.", [nameof(RandomUser)]);
+        }
+
+        foreach (var code in Generator.NationalityCodes())
+        {
+            if (!Sources.Generator.Nationalities.IsKnown(code))
+            {
+                yield return new ValidationResult(
+                    $"Ingest:Generator:Nationalities has unknown code '{code}'; known: {string.Join(',', Sources.Generator.Nationalities.Codes)}.",
+                    [nameof(Generator)]);
+            }
+        }
+    }
+}
+
+/// <summary>The schedule's initial settings (section <c>Ingest:Schedule</c>). Once changed through
+/// <c>PUT /schedule</c> the stored settings win over these.</summary>
+public sealed class ScheduleOptions
+{
+    public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
+
+    /// <summary>Time between the starts of two scheduled runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Users fetched by each scheduled run.</summary>
+    [Range(1, 10_000_000)]
+    public int Size { get; set; } = 500;
+
+    /// <summary>Whether scheduled runs are paused (manual runs still work).</summary>
+    public bool Paused { get; set; }
+}
+
+/// <summary>The randomuser.me client (section <c>Ingest:RandomUser</c>).</summary>
+public sealed class RandomUserOptions
+{
+    /// <summary>
+    /// Base address. The default is resolved by service discovery (Aspire resource <c>randomuser</c>);
+    /// outside Aspire use e.g. <c>https://randomuser.me/</c>.
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string BaseAddress { get; set; } = "https+http://" + ResourceNames.RandomUser;
+
+    /// <summary>Path of the API relative to the base address; pinned to version 1.4 so the shape stays stable.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Path { get; set; } = "api/1.4/";
+
+    /// <summary>randomuser's <c>nat</c>: comma-separated nationality codes (empty: all).</summary>
+    [RegularExpression("^[A-Za-z]{2}(,[A-Za-z]{2})*$", ErrorMessage = "Ingest:RandomUser:Nationalities must be comma-separated two-letter codes, e.g. 'us,gb,fr'.")]
+    public string? Nationalities { get; set; }
+
+    /// <summary>randomuser's <c>inc</c>: comma-separated fields to include (empty: all).</summary>
+    [RegularExpression("^[a-z]+(,[a-z]+)*$", ErrorMessage = "Ingest:RandomUser:Include must be comma-separated field names, e.g. 'name,login,email'.")]
+    public string? Include { get; set; }
+
+    /// <summary>randomuser's <c>exc</c>: comma-separated fields to exclude.</summary>
+    [RegularExpression("^[a-z]+(,[a-z]+)*$", ErrorMessage = "Ingest:RandomUser:Exclude must be comma-separated field names, e.g. 'picture'.")]
+    public string? Exclude { get; set; }
+
+    /// <summary>Longest one call (request and whole body) may take.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries of a failed call (so at most MaxRetries + 1 attempts per page).</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 4;
+
+    /// <summary>First retry delay; doubled each retry, with jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between two attempts (also caps a Retry-After the API sends).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>The offline generator (section <c>Ingest:Generator</c>).</summary>
+public sealed class GeneratorOptions
+{
+    /// <summary>Comma-separated nationality codes to generate (empty: all the generator knows).</summary>
+    public string? Nationalities { get; set; }
+
+    internal IReadOnlyList<string> NationalityCodes() =>
+        string.IsNullOrWhiteSpace(Nationalities)
+            ? []
+            : [.. Nationalities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(c => c.ToUpperInvariant())];
+}

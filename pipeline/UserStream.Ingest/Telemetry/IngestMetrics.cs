@@ -1,0 +1,46 @@
+using System.Diagnostics.Metrics;
+using UserStream.Streaming.Telemetry;
+
+namespace UserStream.Ingest.Telemetry;
+
+/// <summary>The ingest stage's instruments, on the stage's <c>UserStream.Ingest</c> meter.</summary>
+internal sealed class IngestMetrics
+{
+    private readonly Counter<long> _fetched;
+    private readonly Counter<long> _produced;
+    private readonly Counter<long> _withoutKey;
+    private readonly Counter<long> _deliveryFailures;
+    private readonly Counter<long> _fetchAttempts;
+    private readonly Counter<long> _fetchFailures;
+    private readonly Histogram<double> _runDuration;
+
+    public IngestMetrics(StageTelemetry telemetry)
+    {
+        var meter = telemetry.Meter;
+        _fetched = meter.CreateCounter<long>("ingest.users.fetched", "{user}", "Users fetched from the source.");
+        _produced = meter.CreateCounter<long>("ingest.users.produced", "{user}", "Users acknowledged by the broker.");
+        _withoutKey = meter.CreateCounter<long>("ingest.users.without_key", "{user}", "Users produced without a login.uuid key.");
+        _deliveryFailures = meter.CreateCounter<long>("ingest.delivery.failures", "{user}", "Users the broker did not acknowledge.");
+        _fetchAttempts = meter.CreateCounter<long>("ingest.fetch.attempts", "{attempt}", "Calls to the source.");
+        _fetchFailures = meter.CreateCounter<long>("ingest.fetch.failures", "{attempt}", "Failed calls to the source, by reason.");
+        _runDuration = meter.CreateHistogram<double>("ingest.run.duration", "s", "Duration of ingestion runs, by trigger and status.");
+    }
+
+    public void Fetched(string source, int count) => _fetched.Add(count, new KeyValuePair<string, object?>("source", source));
+
+    public void Produced(string source) => _produced.Add(1, new KeyValuePair<string, object?>("source", source));
+
+    public void WithoutKey(string source) => _withoutKey.Add(1, new KeyValuePair<string, object?>("source", source));
+
+    public void DeliveryFailed(string source, string error) =>
+        _deliveryFailures.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("error", error));
+
+    public void FetchAttempt(string source) => _fetchAttempts.Add(1, new KeyValuePair<string, object?>("source", source));
+
+    public void FetchFailed(string source, string reason) =>
+        _fetchFailures.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("reason", reason));
+
+    public void RunEnded(string trigger, string status, TimeSpan duration) =>
+        _runDuration.Record(duration.TotalSeconds,
+            new KeyValuePair<string, object?>("trigger", trigger), new KeyValuePair<string, object?>("status", status));
+}

@@ -1,0 +1,51 @@
+using UserStream.Testing;
+using UserStream.Tests.Infrastructure;
+using UserStream.Tests.Ingest.Support;
+
+namespace UserStream.Tests.Ingest;
+
+/// <summary>A run counts as succeeded only when the broker acknowledged every record.</summary>
+public sealed class BrokerOutageTests(KafkaBroker broker, PostgresDatabase database) : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+{
+    [Fact]
+    public async Task A_broker_outage_during_a_run_counts_the_unacknowledged_records_and_the_run_ends_partial_then_a_later_run_succeeds()
+    {
+        var topic = "users-created-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 3);
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        // Page 1 is delivered; then the brokers go down before page 2 is answered.
+        randomUser.BeforeAnswer = async request =>
+        {
+            if (request.Page == 2 && request.Results == 10)
+            {
+                var landed = await Task.Run(() => KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 10, TimeSpan.FromSeconds(15), TimeSpan.Zero));
+                Assert.Equal(10, landed.Count);
+                broker.SetBrokerDown();
+            }
+        };
+        var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), topic, randomUser);
+        settings["Ingest:PageSize"] = "10";
+        settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30"; // page 2 waits while the test checks page 1 landed
+        settings["Kafka:Settings:message.timeout.ms"] = "2000";
+        settings["Kafka:Settings:reconnect.backoff.max.ms"] = "200";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        RunDto outage;
+        try
+        {
+            outage = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(20)).Id);
+        }
+        finally
+        {
+            broker.SetBrokerUp();
+        }
+
+        Assert.Equal(("partial", 20, 10, 10), (outage.Status, outage.Fetched, outage.Produced, outage.Failed));
+        Assert.Contains("10 of 20 records not acknowledged by the broker", outage.Error, StringComparison.Ordinal);
+
+        var after = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5)).Id);
+        Assert.Equal(("succeeded", 5, 0), (after.Status, after.Produced, after.Failed));
+        var records = KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 15, TimeSpan.FromSeconds(15));
+        Assert.Equal(15, records.Count);
+    }
+}

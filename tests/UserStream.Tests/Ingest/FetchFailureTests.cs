@@ -1,0 +1,124 @@
+using UserStream.Testing;
+using UserStream.Tests.Infrastructure;
+using UserStream.Tests.Ingest.Support;
+
+namespace UserStream.Tests.Ingest;
+
+/// <summary>
+/// Every way the randomuser API fails (as it did in its 2026 outage) is retried, then recorded as the
+/// run's failure with the reason, and the service keeps its schedule.
+/// </summary>
+public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase database) : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+{
+    private const int Attempts = 3; // MaxRetries = 2 in the test settings
+
+    public static TheoryData<string, string> FailureModes => new()
+    {
+        { "HTTP 500", "http_status" },
+        { "HTTP 503", "http_status" },
+        { "timeout", "timeout" },
+        { "error field", "api_error" },
+        { "truncated JSON", "malformed_json" },
+        { "empty results", "empty_results" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FailureModes))]
+    public async Task A_failing_API_is_retried_then_the_run_fails_with_the_reason_and_the_next_scheduled_run_succeeds(string mode, string reason)
+    {
+        var topic = NewTopic();
+        var ledger = await database.NewSchemaAsync();
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        var failure = mode switch
+        {
+            "HTTP 500" => FakeAnswer.Status(500),
+            "HTTP 503" => FakeAnswer.Status(503),
+            "timeout" => FakeAnswer.Hang(TimeSpan.FromSeconds(5)),
+            "error field" => FakeAnswer.ErrorBody,
+            "truncated JSON" => FakeAnswer.Truncated,
+            "empty results" => FakeAnswer.EmptyResults,
+            _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+        };
+        randomUser.Enqueue(Enumerable.Repeat(failure, Attempts).ToArray());
+        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        settings["Ingest:Schedule:Paused"] = "false";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        // The first scheduled run meets the failing API; the one after it meets a working API.
+        var runs = await stage.Api.WaitForHistoryAsync(h => h.Any(r => r.Status == "succeeded"));
+        await stage.Host.StopAsync(TestContext.Current.CancellationToken);
+
+        var ordered = runs.OrderBy(r => r.StartedAt).ToList();
+        var failed = ordered[0];
+        Assert.Equal(("schedule", "failed", 0, 0, Attempts), (failed.Trigger, failed.Status, failed.Fetched, failed.Produced, failed.FetchAttempts));
+        Assert.Contains($"fetch of page 1 failed: {reason}:", failed.Error, StringComparison.Ordinal);
+        Assert.Contains($"after {Attempts} attempts", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(Attempts, randomUser.Requests.Count(r => r.Seed == failed.Seed));
+        Assert.NotNull(failed.EndedAt);
+
+        var succeeded = ordered[1];
+        Assert.Equal(("schedule", "succeeded", 5, 5), (succeeded.Trigger, succeeded.Status, succeeded.Fetched, succeeded.Produced));
+        var records = KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 5, TimeSpan.FromSeconds(15));
+        Assert.Equal(5, records.Count);
+    }
+
+    [Fact]
+    public async Task A_page_failing_after_earlier_pages_were_delivered_ends_the_run_partial_with_those_users_delivered()
+    {
+        var topic = NewTopic();
+        var ledger = await database.NewSchemaAsync();
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.Status(502), FakeAnswer.Status(502), FakeAnswer.Status(502));
+        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        settings["Ingest:PageSize"] = "5";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(12)).Id);
+
+        Assert.Equal(("partial", 12, 5, 5, 0, 1 + Attempts), (done.Status, done.Requested, done.Fetched, done.Produced, done.Failed, done.FetchAttempts));
+        Assert.Contains("fetch of page 2 failed: http_status: the API answered HTTP 502", done.Error, StringComparison.Ordinal);
+        Assert.Equal(5, KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 5, TimeSpan.FromSeconds(15)).Count);
+    }
+
+    [Fact]
+    public async Task A_run_that_outlasts_its_run_timeout_stops_fetching_and_is_recorded_with_that_reason()
+    {
+        var topic = NewTopic();
+        var ledger = await database.NewSchemaAsync();
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.SlowUsers(TimeSpan.FromSeconds(10)));
+        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        settings["Ingest:PageSize"] = "5";
+        settings["Ingest:RunTimeout"] = "00:00:01";
+        settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(10)).Id);
+
+        Assert.Equal(("partial", 5, 5), (done.Status, done.Fetched, done.Produced));
+        Assert.Equal("run timed out after 00:00:01", done.Error);
+    }
+
+    [Fact]
+    public async Task A_client_error_from_the_API_is_not_retried()
+    {
+        var topic = NewTopic();
+        var ledger = await database.NewSchemaAsync();
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        randomUser.Enqueue(FakeAnswer.Status(400));
+        await using var stage = await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser));
+
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5)).Id);
+
+        Assert.Equal(("failed", 1), (done.Status, done.FetchAttempts));
+        Assert.Contains("HTTP 400", done.Error, StringComparison.Ordinal);
+        Assert.Single(randomUser.Requests);
+    }
+
+    private string NewTopic()
+    {
+        var topic = "users-created-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 3);
+        return topic;
+    }
+}

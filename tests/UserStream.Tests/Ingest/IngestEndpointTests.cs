@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using UserStream.Tests.Infrastructure;
+using UserStream.Tests.Ingest.Support;
+
+namespace UserStream.Tests.Ingest;
+
+/// <summary>The ingest API answers as documented, bad requests included.</summary>
+public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase database) : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+{
+    private static readonly (string Method, string Path, string? Body, HttpStatusCode Status, string Mentions)[] BadRequests =
+    [
+        ("POST", "/runs", """{"size":-1}""", HttpStatusCode.BadRequest, "size"),
+        ("POST", "/runs", """{"size":0}""", HttpStatusCode.BadRequest, "size"),
+        ("POST", "/runs", """{"size":1001}""", HttpStatusCode.BadRequest, "size"),
+        ("POST", "/runs", """{"size":"ten"}""", HttpStatusCode.BadRequest, "size"),
+        ("POST", "/runs", """{"size":2.5}""", HttpStatusCode.BadRequest, "size"),
+        ("POST", "/runs", """{"sise":5}""", HttpStatusCode.BadRequest, "sise"),
+        ("POST", "/runs", "size=5", HttpStatusCode.BadRequest, "body"),
+        ("GET", "/runs/not-a-uuid", null, HttpStatusCode.BadRequest, "id"),
+        ("GET", "/runs/7b7f3a52-5c52-4e5e-9d0e-1c9f6a0f0c11", null, HttpStatusCode.NotFound, "No run has id 7b7f3a52-5c52-4e5e-9d0e-1c9f6a0f0c11"),
+        ("GET", "/runs?limit=0", null, HttpStatusCode.BadRequest, "limit"),
+        ("GET", "/runs?limit=501", null, HttpStatusCode.BadRequest, "limit"),
+        ("GET", "/runs?limit=ten", null, HttpStatusCode.BadRequest, "limit"),
+        ("PUT", "/schedule", """{"interval":"soon"}""", HttpStatusCode.BadRequest, "interval"),
+        ("PUT", "/schedule", """{"interval":"00:00:00.500"}""", HttpStatusCode.BadRequest, "interval"),
+        ("PUT", "/schedule", """{"interval":"2.00:00:00"}""", HttpStatusCode.BadRequest, "interval"),
+        ("PUT", "/schedule", """{"size":-3}""", HttpStatusCode.BadRequest, "size"),
+        ("PUT", "/schedule", """{"paused":"maybe"}""", HttpStatusCode.BadRequest, "paused"),
+        ("PUT", "/schedule", "{}", HttpStatusCode.BadRequest, "body"),
+        ("PUT", "/schedule", null, HttpStatusCode.BadRequest, "body"),
+    ];
+
+    [Fact]
+    public async Task Bad_requests_get_a_problem_naming_what_is_wrong_and_start_nothing()
+    {
+        await using var stage = await StartAsync();
+        var http = stage.Api.Http;
+
+        foreach (var (method, path, body, status, mentions) in BadRequests)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            }
+
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True(status == response.StatusCode, $"{method} {path} {body}: {(int)response.StatusCode} {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains(mentions, text, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await stage.Api.ListAsync());
+    }
+
+    [Fact]
+    public async Task A_trigger_while_a_run_is_in_progress_is_refused_with_409_naming_that_run()
+    {
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        randomUser.Enqueue(FakeAnswer.SlowUsers(TimeSpan.FromSeconds(2)));
+        var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), NewTopic(), randomUser);
+        settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:10";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var running = await stage.Api.TriggerAsync(5);
+        using var refused = await stage.Api.PostRunsAsync(new { size = 5 });
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal(running.Id, problem.GetProperty("runningRunId").GetGuid());
+        Assert.Contains(running.Id.ToString(), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal("succeeded", (await stage.Api.WaitForRunAsync(running.Id)).Status);
+        var next = await stage.Api.TriggerAsync(5);
+        Assert.Equal("succeeded", (await stage.Api.WaitForRunAsync(next.Id)).Status);
+        Assert.Equal(2, (await stage.Api.ListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task The_history_lists_runs_newest_first_up_to_the_limit_and_a_trigger_without_body_uses_the_schedule_size()
+    {
+        await using var stage = await StartAsync();
+
+        var ids = new List<Guid>();
+        foreach (var size in new int?[] { 3, null, 7 })
+        {
+            var run = await stage.Api.TriggerAsync(size);
+            Assert.Equal(("manual", "running", size ?? 5), (run.Trigger, run.Status, run.Requested));
+            await stage.Api.WaitForRunAsync(run.Id);
+            ids.Add(run.Id);
+        }
+
+        var all = await stage.Api.ListAsync();
+        Assert.Equal(ids.AsEnumerable().Reverse(), all.Select(r => r.Id));
+        Assert.Equal([7, 5, 3], all.Select(r => r.Produced));
+        Assert.All(all, r => Assert.Equal("succeeded", r.Status));
+        Assert.Equal(ids.AsEnumerable().Reverse().Take(2), (await stage.Api.ListAsync(limit: 2)).Select(r => r.Id));
+        Assert.Equal(all[1], await stage.Api.GetRunAsync(ids[1]));
+    }
+
+    [Fact]
+    public async Task Schedule_changes_take_effect_and_survive_a_restart_and_a_paused_schedule_starts_nothing()
+    {
+        var ledger = await database.NewSchemaAsync();
+        var topic = NewTopic();
+        var settings = IngestTestHost.Settings(broker, ledger, topic);
+        var ct = TestContext.Current.CancellationToken;
+
+        await using (var first = await IngestTestHost.StartAsync(settings))
+        {
+            var configured = await first.Api.GetScheduleAsync();
+            Assert.Equal(("00:00:01", 5, true, null, "configuration"), (configured.Interval, configured.Size, configured.Paused, configured.NextRunAt, configured.SetBy));
+
+            using var resumed = await first.Api.Http.PutAsJsonAsync("/schedule", new { paused = false, size = 3 }, ct);
+            Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+            var schedule = (await resumed.Content.ReadFromJsonAsync<ScheduleDto>(IngestApiClient.Json, ct))!;
+            Assert.Equal(("00:00:01", 3, false, "api"), (schedule.Interval, schedule.Size, schedule.Paused, schedule.SetBy));
+            Assert.NotNull(schedule.NextRunAt);
+
+            await first.Api.WaitForHistoryAsync(h => h.Count(r => r is { Trigger: "schedule", Status: "succeeded", Produced: 3 }) >= 2);
+            using var paused = await first.Api.Http.PutAsJsonAsync("/schedule", new { paused = true, interval = "PT2S" }, ct);
+            Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+            await first.Api.WaitForHistoryAsync(h => h.All(r => r.Status != "running"));
+        }
+
+        // Configuration now says something else; the settings changed through the API win.
+        settings["Ingest:Schedule:Paused"] = "false";
+        settings["Ingest:Schedule:Interval"] = "00:00:01";
+        await using var second = await IngestTestHost.StartAsync(settings);
+        var kept = await second.Api.GetScheduleAsync();
+        Assert.Equal(("00:00:02", 3, true, null, "api"), (kept.Interval, kept.Size, kept.Paused, kept.NextRunAt, kept.SetBy));
+
+        var before = (await second.Api.ListAsync(100)).Count;
+        await Task.Delay(TimeSpan.FromSeconds(2.5), ct); // more than one interval: a paused schedule starts nothing
+        Assert.Equal(before, (await second.Api.ListAsync(100)).Count);
+
+        using var resume = await second.Api.Http.PutAsJsonAsync("/schedule", new { paused = false }, ct);
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        await second.Api.WaitForHistoryAsync(h => h.Count > before && h.All(r => r.Status != "running"));
+        Assert.Equal("succeeded", (await second.Api.ListAsync(1))[0].Status);
+    }
+
+    private async Task<IngestStage> StartAsync() =>
+        await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, await database.NewSchemaAsync(), NewTopic()));
+
+    private string NewTopic()
+    {
+        var topic = "users-created-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 3);
+        return topic;
+    }
+}
