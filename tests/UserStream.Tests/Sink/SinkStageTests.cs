@@ -49,12 +49,14 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
         var updated = users[0] with { Email = "second@example.com", IngestedAt = users[0].IngestedAt.AddSeconds(30) };
         await using (var sink = await rig.StartSinkAsync())
         {
-            // Every record twice, then a newer version of one user, then that user's older version again.
+            // Every record twice, then a newer version of one user; once that is stored, the older version again.
             await rig.ProduceAsync(users);
             await rig.ProduceAsync(users);
             await rig.ProduceAsync([updated]);
+            Assert.Equal(2L * users.Count + 1, await rig.WaitForCommittedAsync(2L * users.Count + 1));
             await rig.ProduceAsync([users[0]]);
             Assert.Equal(2L * users.Count + 2, await rig.WaitForCommittedAsync(2L * users.Count + 2));
+            Assert.Equal(updated, await sink.Services.GetRequiredService<IUserStore>().GetAsync(updated.Id, Ct));
         }
 
         // As after a crash before the commit: the group's offsets go back to the start and everything is redelivered.
