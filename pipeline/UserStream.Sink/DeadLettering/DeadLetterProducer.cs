@@ -10,7 +10,7 @@ namespace UserStream.Sink.DeadLettering;
 
 /// <summary>
 /// The process's one dead-letter producer (idempotent): sends a rejected record, untouched, with the reason
-/// to the dead-letter topic, continuing the record's trace.
+/// to the dead-letter topic, continuing the record's trace. A producer that failed fatally is replaced.
 /// </summary>
 public sealed class DeadLetterProducer(
     KafkaClientFactory clients, IOptions<SinkOptions> options, SinkTracing tracing, SinkMetrics metrics, TimeProvider time)
@@ -18,7 +18,8 @@ public sealed class DeadLetterProducer(
 {
     public const string Stage = "sink";
 
-    private readonly Lazy<IProducer<string, byte[]>> _producer = new(() => clients.CreateProducer(KafkaClientShapes.Idempotent));
+    private readonly Lock _gate = new();
+    private IProducer<string, byte[]>? _producer;
 
     /// <summary>Sends <paramref name="record"/> with its rejection; the task completes when the broker acknowledged it.</summary>
     public async Task SendAsync(SinkRecord record, CancellationToken cancellationToken)
@@ -32,13 +33,19 @@ public sealed class DeadLetterProducer(
         using var send = KafkaTracing.StartSend(tracing.Source, topic, message.Key, message.Headers, record.Process?.Context ?? default);
         Activity.Current = previous;
         send?.SetTag("error.type", rejection.Code);
+        var producer = Producer();
         try
         {
-            await _producer.Value.ProduceAsync(topic, message, cancellationToken).ConfigureAwait(false);
+            await producer.ProduceAsync(topic, message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (KafkaException e)
         {
-            send?.SetStatus(ActivityStatusCode.Error, e.Message);
+            send?.SetStatus(ActivityStatusCode.Error, e.Error.Reason);
+            if (e.Error.IsFatal)
+            {
+                Replace(producer);
+            }
+
             throw;
         }
 
@@ -47,10 +54,35 @@ public sealed class DeadLetterProducer(
 
     public void Dispose()
     {
-        if (_producer.IsValueCreated)
+        lock (_gate)
         {
-            _producer.Value.Flush(TimeSpan.FromSeconds(10));
-            _producer.Value.Dispose();
+            if (_producer is not null)
+            {
+                _producer.Flush(TimeSpan.FromSeconds(10));
+                _producer.Dispose();
+                _producer = null;
+            }
         }
+    }
+
+    private IProducer<string, byte[]> Producer()
+    {
+        lock (_gate)
+        {
+            return _producer ??= clients.CreateProducer(KafkaClientShapes.Idempotent);
+        }
+    }
+
+    private void Replace(IProducer<string, byte[]> failed)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_producer, failed))
+            {
+                _producer = null;
+            }
+        }
+
+        failed.Dispose();
     }
 }

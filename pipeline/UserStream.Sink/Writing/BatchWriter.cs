@@ -169,7 +169,12 @@ public sealed partial class BatchWriter(
             var failures = 1;
             while (failures < _retry.MaxAttemptsPerRecord)
             {
-                wait(_retry.InitialDelay, cancellationToken);
+                // A short pause only: the store is up, it just refuses this record.
+                if (cancellationToken.WaitHandle.WaitOne(_retry.InitialDelay))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 if (UntilDoneOrRejected([record]) is not { } again)
                 {
                     return;

@@ -122,6 +122,36 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
         Assert.Equal(users[4], await Store.GetAsync(users[4].Id, Ct));
     }
 
+    [Theory]
+    [InlineData("22021", false)] // character_not_in_repertoire (a NUL in text)
+    [InlineData("22P02", false)] // invalid_text_representation
+    [InlineData("23502", false)] // not_null_violation
+    [InlineData("54000", false)] // program_limit_exceeded
+    [InlineData("55000", true)] // database is not currently accepting connections
+    [InlineData("57P01", true)] // admin_shutdown
+    [InlineData("57P03", true)] // cannot_connect_now
+    [InlineData("08006", true)] // connection_failure
+    [InlineData("53300", true)] // too_many_connections
+    [InlineData("40001", true)] // serialization_failure
+    [InlineData("42P01", true)] // undefined_table: the store's state, never the record's fault
+    public void Server_errors_blame_the_record_only_when_its_data_caused_them(string sqlState, bool transient)
+    {
+        var error = new PostgresException("test", "ERROR", "ERROR", sqlState);
+
+        Assert.Equal(transient, Store.IsTransient(error));
+        Assert.Equal(transient, Store.IsTransient(new InvalidOperationException("wrapped", error)));
+    }
+
+    [Fact]
+    public void Connection_failures_and_timeouts_are_transient_while_our_own_cancellation_and_bad_values_are_not()
+    {
+        Assert.True(Store.IsTransient(new NpgsqlException("Exception while connecting", new System.Net.Sockets.SocketException(111))));
+        Assert.True(Store.IsTransient(new NpgsqlException("Exception while reading from stream", new TimeoutException())));
+        Assert.True(Store.IsTransient(new TimeoutException()));
+        Assert.False(Store.IsTransient(new OperationCanceledException()));
+        Assert.False(Store.IsTransient(new InvalidCastException("Cannot write DateTime with Kind=Local")));
+    }
+
     [Fact]
     public async Task Schema_creation_is_idempotent_and_safe_when_run_concurrently()
     {

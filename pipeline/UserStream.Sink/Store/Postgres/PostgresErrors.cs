@@ -3,7 +3,11 @@ using Npgsql;
 
 namespace UserStream.Sink.Store.Postgres;
 
-/// <summary>Tells PostgreSQL failures that may pass (outage, restart, timeout) from ones that will not (bad data).</summary>
+/// <summary>
+/// Tells PostgreSQL failures caused by the data written (which no retry can fix, so the record is to blame)
+/// from failures of the store itself (outage, restart, timeout, missing table, lost privilege), which are
+/// retried until they pass: a store problem must never turn the stream into dead letters.
+/// </summary>
 internal static class PostgresErrors
 {
     public static bool IsTransient(Exception exception)
@@ -13,8 +17,9 @@ internal static class PostgresErrors
             switch (current)
             {
                 case PostgresException postgres:
-                    return IsTransientState(postgres.SqlState) || postgres.IsTransient;
-                case NpgsqlException { IsTransient: true }:
+                    return !IsCausedByData(postgres.SqlState);
+                case NpgsqlException:
+                    // Not a server error: the connection, the pool or the protocol failed, not the record.
                 case SocketException:
                 case TimeoutException:
                 case IOException:
@@ -30,23 +35,15 @@ internal static class PostgresErrors
         return false;
     }
 
-    /// <summary>SQLSTATE classes and codes that mean "not now" rather than "never".</summary>
-    private static bool IsTransientState(string sqlState) => sqlState switch
-    {
-        // Data (22xxx) and integrity (23xxx) errors never pass on retry.
-        _ when sqlState.StartsWith("22", StringComparison.Ordinal) || sqlState.StartsWith("23", StringComparison.Ordinal) => false,
-        // connection_exception
-        _ when sqlState.StartsWith("08", StringComparison.Ordinal) => true,
-        // insufficient_resources (too many connections, disk full, out of memory)
-        _ when sqlState.StartsWith("53", StringComparison.Ordinal) => true,
-        // serialization_failure, deadlock_detected
-        "40001" or "40P01" => true,
-        // object_not_in_prerequisite_state: "database ... is not currently accepting connections"; lock_not_available
-        "55000" or "55P03" => true,
-        // admin_shutdown, crash_shutdown, cannot_connect_now, idle_session_timeout
-        "57P01" or "57P02" or "57P03" or "57P05" => true,
-        // query_canceled (statement_timeout)
-        "57014" => true,
-        _ => false,
-    };
+    /// <summary>
+    /// data_exception (22xxx: e.g. 22021 a NUL character in text, 22P02 bad input), integrity_constraint_violation
+    /// (23xxx) and program_limit_exceeded (54xxx: e.g. a value too large to index). Everything else — connection
+    /// exceptions (08xxx), "database is not accepting connections" (55000), admin shutdown (57P01),
+    /// cannot_connect_now (57P03), too many connections (53300), serialization failures, undefined table — is
+    /// the store's state, not the record's.
+    /// </summary>
+    private static bool IsCausedByData(string sqlState) =>
+        sqlState.StartsWith("22", StringComparison.Ordinal)
+        || sqlState.StartsWith("23", StringComparison.Ordinal)
+        || sqlState.StartsWith("54", StringComparison.Ordinal);
 }
