@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using UserStream.Contracts;
+using UserStream.Streaming.Kafka;
+
+namespace UserStream.Sink.Consuming;
+
+/// <summary>Turns a <c>users_enriched</c> value into an <see cref="EnrichedUser"/>, or says why it cannot.</summary>
+public static class RecordDecoder
+{
+    public const string EmptyValue = "empty_value";
+    public const string NotDeserializable = "deserialization_failed";
+    public const string UnsupportedSchemaVersion = "unsupported_schema_version";
+    public const string MissingField = "missing_field";
+
+    /// <summary>The user, or null with <paramref name="rejection"/> set.</summary>
+    public static EnrichedUser? Decode(ConsumeResult<string, byte[]> record, out Rejection? rejection)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        rejection = null;
+        var value = record.Message.Value;
+        if (value is null || value.Length == 0)
+        {
+            rejection = new Rejection(EmptyValue, "The record has no value (a users_enriched value is a JSON object).");
+            return null;
+        }
+
+        EnrichedUser user;
+        try
+        {
+            user = EnrichedUserJson.Deserialize(value);
+        }
+        catch (JsonException e)
+        {
+            rejection = new Rejection(NotDeserializable, $"The value is not a users_enriched v{EnrichedUser.CurrentSchemaVersion} JSON object: {e.Message}");
+            return null;
+        }
+
+        if (user.SchemaVersion != EnrichedUser.CurrentSchemaVersion)
+        {
+            rejection = new Rejection(
+                UnsupportedSchemaVersion,
+                $"schema_version {user.SchemaVersion} is not supported by this sink (it reads version {EnrichedUser.CurrentSchemaVersion}).");
+            return null;
+        }
+
+        if (FirstMissingField(user) is { } missing)
+        {
+            rejection = new Rejection(MissingField, $"Field '{missing}' is null; users_enriched v{EnrichedUser.CurrentSchemaVersion} requires it.");
+            return null;
+        }
+
+        return user;
+    }
+
+    /// <summary>The contract's non-nullable strings may still arrive as JSON null.</summary>
+    private static string? FirstMissingField(EnrichedUser user) =>
+        (user.Id == Guid.Empty ? "id" : null)
+        ?? (user.FirstName is null ? "first_name" : null)
+        ?? (user.LastName is null ? "last_name" : null)
+        ?? (user.Gender is null ? "gender" : null)
+        ?? (user.Address is null ? "address" : null)
+        ?? (user.PostCode is null ? "post_code" : null)
+        ?? (user.Email is null ? "email" : null)
+        ?? (user.Username is null ? "username" : null)
+        ?? (user.Phone is null ? "phone" : null)
+        ?? (user.Picture is null ? "picture" : null)
+        ?? (user.FullName is null ? "full_name" : null)
+        ?? (user.AgeBand is null ? "age_band" : null)
+        ?? (user.Nationality is null ? "nationality" : null)
+        ?? (user.EmailDomain is null ? "email_domain" : null)
+        ?? (user.PhoneDigits is null ? "phone_digits" : null);
+}

@@ -1,0 +1,87 @@
+using System.ComponentModel.DataAnnotations;
+using UserStream.Contracts;
+using UserStream.Streaming.Kafka;
+
+namespace UserStream.Sink;
+
+/// <summary>Which <see cref="Store.IUserStore"/> the sink writes to.</summary>
+public enum SinkStoreKind
+{
+    /// <summary>PostgreSQL table <c>created_users</c> in the pipeline database (registered by the stage).</summary>
+    Postgres,
+
+    /// <summary>Cassandra <c>spark_streams.created_users</c> (the Aspire shell registers the store before <c>AddSinkStage</c>).</summary>
+    Cassandra,
+}
+
+/// <summary>The sink stage's settings. Section <c>Sink</c>, validated at startup.</summary>
+public sealed class SinkOptions : IValidatableObject
+{
+    public const string SectionName = "Sink";
+
+    /// <summary>Where rows go.</summary>
+    public SinkStoreKind Store { get; set; } = SinkStoreKind.Postgres;
+
+    /// <summary>The topic read.</summary>
+    [Required]
+    public string Topic { get; set; } = Topics.UsersEnriched;
+
+    /// <summary>Where records that cannot be stored go, with the reason.</summary>
+    [Required]
+    public string DeadLetterTopic { get; set; } = Topics.DeadLetter;
+
+    /// <summary>Consumer group whose committed offsets mark what is durably stored.</summary>
+    [Required]
+    public string GroupId { get; set; } = "sink";
+
+    /// <summary>When a micro-batch is closed (count, bytes, time).</summary>
+    public BatchLimits Batch { get; set; } = new();
+
+    /// <summary>How writes are retried while the store fails.</summary>
+    public StoreRetryOptions Retry { get; set; } = new();
+
+    /// <summary>
+    /// On stop, how long the batch in hand may still take to be written and committed (including retries)
+    /// before it is given up uncommitted (it is then redelivered to the next run).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(Batch, new ValidationContext(Batch), results, validateAllProperties: true);
+        Validator.TryValidateObject(Retry, new ValidationContext(Retry), results, validateAllProperties: true);
+        foreach (var result in results)
+        {
+            yield return result;
+        }
+
+        if (Retry.MaxDelay < Retry.InitialDelay)
+        {
+            yield return new ValidationResult(
+                "Sink:Retry:MaxDelay must not be shorter than Sink:Retry:InitialDelay.", [nameof(Retry)]);
+        }
+
+        if (string.Equals(Topic, DeadLetterTopic, StringComparison.Ordinal))
+        {
+            yield return new ValidationResult("Sink:DeadLetterTopic must differ from Sink:Topic.", [nameof(DeadLetterTopic)]);
+        }
+    }
+}
+
+/// <summary>Backoff of store writes. Section <c>Sink:Retry</c>.</summary>
+public sealed class StoreRetryOptions
+{
+    /// <summary>Pause after the first failed attempt; it doubles after each further failure.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan InitialDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest pause between attempts while the store is down (the store is retried forever).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts at one record the store rejects permanently before it is dead-lettered.</summary>
+    [Range(1, 100)]
+    public int MaxAttemptsPerRecord { get; set; } = 3;
+}

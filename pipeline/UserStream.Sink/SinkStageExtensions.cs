@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using UserStream.Sink.Api;
+using UserStream.Sink.Consuming;
+using UserStream.Sink.DeadLettering;
+using UserStream.Sink.Store;
+using UserStream.Sink.Store.Postgres;
+using UserStream.Sink.Telemetry;
+using UserStream.Sink.Writing;
+using UserStream.Streaming.Hosting;
+using UserStream.Streaming.Telemetry;
+
+namespace UserStream.Sink;
+
+/// <summary>The sink stage's public face: what its service (and the tests) call.</summary>
+public static class SinkStageExtensions
+{
+    /// <summary>
+    /// Registers the sink: options (section <c>Sink</c>, validated at start), Kafka clients, telemetry, the
+    /// store (PostgreSQL unless an <see cref="IUserStore"/> is registered already), schema creation at start,
+    /// and the consume loop.
+    /// </summary>
+    public static IHostApplicationBuilder AddSinkStage(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddValidatedOptions<SinkOptions>(configuration, SinkOptions.SectionName);
+        services.AddKafkaClients(configuration);
+        services.AddStageTelemetry(StageTelemetry.Sink);
+        services.TryAddSingleton(TimeProvider.System);
+
+        AddStore(services, configuration);
+
+        services.TryAddSingleton<StoreReadiness>();
+        services.TryAddSingleton<SinkTracing>();
+        services.TryAddSingleton<SinkMetrics>();
+        services.TryAddSingleton<DeadLetterProducer>();
+        services.TryAddSingleton<BatchWriter>();
+        services.AddHostedService<StoreInitializer>();
+        services.AddHostedService<SinkWorker>();
+        return builder;
+    }
+
+    /// <summary>Maps the query endpoints over the store: <c>GET /users/{id}</c>, <c>GET /users?limit=N</c>, <c>GET /users/count</c>.</summary>
+    public static IEndpointRouteBuilder MapSinkEndpoints(this IEndpointRouteBuilder endpoints) => UsersEndpoints.Map(endpoints);
+
+    private static void AddStore(IServiceCollection services, IConfiguration configuration)
+    {
+        var configured = configuration[$"{SinkOptions.SectionName}:{nameof(SinkOptions.Store)}"];
+        var kind = SinkStoreKind.Postgres;
+        if (!string.IsNullOrWhiteSpace(configured) && !Enum.TryParse(configured, ignoreCase: true, out kind))
+        {
+            throw new InvalidOperationException(
+                $"Sink:Store is '{configured}'; expected one of {string.Join(", ", Enum.GetNames<SinkStoreKind>())}.");
+        }
+
+        if (kind == SinkStoreKind.Postgres)
+        {
+            services.AddPipelineDatabase(configuration);
+            services.TryAddSingleton<IUserStore, PostgresUserStore>();
+        }
+        else if (!services.Any(d => d.ServiceType == typeof(IUserStore)))
+        {
+            throw new InvalidOperationException(
+                $"Sink:Store is {kind} but no {nameof(IUserStore)} is registered; register it before calling AddSinkStage().");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using UserStream.StageRunner;
+
+// dotnet UserStream.StageRunner.dll sink|process|ingest
+// Configuration comes from environment variables with the services' keys ("Sink__Batch__MaxCount",
+// "ConnectionStrings__pipeline-db", "Kafka__BootstrapServers", ...); ASPNETCORE_URLS sets where HTTP listens.
+var stage = args.FirstOrDefault();
+if (stage is null || !StageEntryPoints.Known.Contains(stage, StringComparer.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine($"usage: UserStream.StageRunner {string.Join('|', StageEntryPoints.Known)}");
+    return 2;
+}
+
+var builder = WebApplication.CreateSlimBuilder(args.Skip(1).ToArray());
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+});
+var entryPoints = StageEntryPoints.For(stage);
+entryPoints.AddStage(builder);
+var app = builder.Build();
+entryPoints.MapEndpoints?.Invoke(app);
+await app.RunAsync();
+return 0;

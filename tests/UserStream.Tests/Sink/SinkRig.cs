@@ -1,0 +1,108 @@
+using Confluent.Kafka;
+using Npgsql;
+using UserStream.Contracts;
+using UserStream.Sink;
+using UserStream.Testing;
+using UserStream.Tests.Infrastructure;
+
+namespace UserStream.Tests.Sink;
+
+/// <summary>One test's sink wiring: its own topics and consumer group on the class's broker and database.</summary>
+internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database, int partitions = 3)
+{
+    public string Topic { get; } = "enriched-" + Guid.NewGuid().ToString("N");
+    public string DeadLetterTopic { get; } = "dlq-" + Guid.NewGuid().ToString("N");
+    public string Group { get; } = "sink-" + Guid.NewGuid().ToString("N");
+    public KafkaBroker Broker => broker;
+
+    public SinkRig CreateTopics()
+    {
+        broker.CreateTopic(Topic, partitions);
+        broker.CreateTopic(DeadLetterTopic, 1);
+        return this;
+    }
+
+    /// <summary>The sink's configuration, as its service would get it.</summary>
+    public Dictionary<string, string?> Settings(int maxBatch = 100, string maxWait = "00:00:00.100") => new()
+    {
+        ["Kafka:BootstrapServers"] = broker.BootstrapServers,
+        ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
+        ["Sink:Topic"] = Topic,
+        ["Sink:DeadLetterTopic"] = DeadLetterTopic,
+        ["Sink:GroupId"] = Group,
+        ["Sink:Batch:MaxCount"] = maxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Sink:Batch:MaxWait"] = maxWait,
+        ["Sink:Retry:InitialDelay"] = "00:00:00.050",
+        ["Sink:Retry:MaxDelay"] = "00:00:00.400",
+        // The mock broker holds a rejoining group for (session timeout - 1 s) after a member left.
+        ["Kafka:Settings:session.timeout.ms"] = GroupSessionTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Kafka:Settings:heartbeat.interval.ms"] = "500",
+    };
+
+    /// <summary>Session timeout of every group member in these tests (short: see <see cref="Settings"/>).</summary>
+    public const int GroupSessionTimeoutMs = 3000;
+
+    public Task<StageHost> StartSinkAsync(IReadOnlyDictionary<string, string?>? settings = null) =>
+        StageHost.StartAsync(settings ?? Settings(), b => b.AddSinkStage(), app => app.MapSinkEndpoints(), TestContext.Current.CancellationToken);
+
+    public Task ProduceAsync(IEnumerable<EnrichedUser> users) => ProduceAsync(users.Select(SinkTestData.Message));
+
+    public Task ProduceAsync(IEnumerable<Message<string, byte[]>> messages) =>
+        KafkaTopicReader.ProduceAsync(broker.BootstrapServers, Topic, messages, TestContext.Current.CancellationToken);
+
+    /// <summary>How many of <paramref name="ids"/> have a row.</summary>
+    public async Task<long> RowsAsync(IEnumerable<Guid> ids)
+    {
+        await using var source = database.CreateDataSource();
+        await using var command = source.CreateCommand("SELECT count(*) FROM created_users WHERE id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] });
+        try
+        {
+            return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds (or the time is up) and returns its last value.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null)
+    {
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var value = await probe();
+            if (condition(value) || DateTime.UtcNow > until)
+            {
+                return value;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public Task<long> WaitForRowsAsync(IReadOnlyCollection<Guid> ids, long expected, TimeSpan? timeout = null) =>
+        EventuallyAsync(() => RowsAsync(ids), n => n >= expected, timeout);
+
+    /// <summary>The sum over partitions of the offsets the sink's group committed (0 for none).</summary>
+    public long CommittedTotal()
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            GroupId = Group,
+            EnableAutoCommit = false,
+        }).Build();
+        var partitionsOfTopic = KafkaTopicReader.PartitionsOf(broker.BootstrapServers, Topic)
+            .Select(p => new TopicPartition(Topic, p));
+        var committed = consumer.Committed(partitionsOfTopic, TimeSpan.FromSeconds(10));
+        return committed.Sum(c => c.Offset.Value >= 0 ? c.Offset.Value : 0);
+    }
+
+    public Task<long> WaitForCommittedAsync(long expected, TimeSpan? timeout = null) =>
+        EventuallyAsync(() => Task.FromResult(CommittedTotal()), n => n >= expected, timeout);
+
+    public List<ConsumeResult<string, byte[]>> ReadDeadLetters(int expected, TimeSpan? timeout = null) =>
+        KafkaTopicReader.ReadAll(broker.BootstrapServers, DeadLetterTopic, expected, timeout ?? TimeSpan.FromSeconds(15));
+}
