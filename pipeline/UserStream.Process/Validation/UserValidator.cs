@@ -29,7 +29,7 @@ public sealed class UserValidator(ValidationOptions options)
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>Validates one record at processing time <paramref name="now"/>.</summary>
-    public ValidationOutcome Validate(string? key, ReadOnlyMemory<byte>? value, DateTimeOffset now)
+    public ValidationOutcome Validate(string? key, byte[]? value, DateTimeOffset now)
     {
         try
         {
@@ -43,18 +43,19 @@ public sealed class UserValidator(ValidationOptions options)
         }
     }
 
-    private ValidationOutcome ValidateCore(string? key, ReadOnlyMemory<byte>? value, DateTimeOffset now)
+    private ValidationOutcome ValidateCore(string? key, byte[]? value, DateTimeOffset now)
     {
-        if (value is not { Length: > 0 } memory)
+        if (value is not { Length: > 0 })
         {
             return ValidationOutcome.Rejected(RejectionCodes.Empty, value is null ? "the value is null (a tombstone)" : "the value is zero bytes");
         }
 
-        if (memory.Length > options.MaxRecordBytes)
+        if (value.Length > options.MaxRecordBytes)
         {
-            return ValidationOutcome.Rejected(RejectionCodes.TooLarge, $"the value is {memory.Length} bytes; at most {options.MaxRecordBytes} are accepted");
+            return ValidationOutcome.Rejected(RejectionCodes.TooLarge, $"the value is {value.Length} bytes; at most {options.MaxRecordBytes} are accepted");
         }
 
+        ReadOnlyMemory<byte> memory = value;
         var bytes = memory.Span;
         if (!Utf8.IsValid(bytes))
         {
