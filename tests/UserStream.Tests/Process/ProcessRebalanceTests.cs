@@ -15,21 +15,23 @@ public sealed class ProcessRebalanceTests(KafkaBroker broker) : IClassFixture<Ka
         var ct = TestContext.Current.CancellationToken;
         var topics = StageTopics.Create(broker, partitions: 6);
         var group = "processor-" + Guid.NewGuid().ToString("N");
-        var ids = Enumerable.Range(0, 900).Select(_ => Guid.NewGuid()).ToList();
+        var ids = Enumerable.Range(0, 600).Select(_ => Guid.NewGuid()).ToList();
         using var metrics = new StageMetrics();
 
-        // Long batches (up to 1 s, 500 records) so that a rebalance finds a batch half gathered.
-        await using var first = await StartAsync(Settings(broker.BootstrapServers, topics, "rebalance-a", group, batchMaxCount: 500, batchMaxWaitMs: 1_000), ct);
-        var stream = StreamUsersAsync(broker.BootstrapServers, topics.Input, ids, slice: 15, pause: TimeSpan.FromMilliseconds(150), ct);
-        Assert.True(await Eventually(() => metrics.Sum(first, RecordsIn) > 0, ct), "the first instance processed nothing");
+        // Batches stay open for 5 s, longer than a rebalance takes here (about 3 s), so that each rebalance
+        // finds a batch half gathered, holding records of partitions that move to the other instance.
+        await using var first = await StartAsync(Settings(broker.BootstrapServers, topics, "rebalance-a", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000), ct);
+        var stream = StreamUsersAsync(broker.BootstrapServers, topics.Input, ids, slice: 10, pause: TimeSpan.FromMilliseconds(100), ct);
+        await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
 
-        await using var second = await StartAsync(Settings(broker.BootstrapServers, topics, "rebalance-b", group, batchMaxCount: 500, batchMaxWaitMs: 1_000), ct);
+        await using var second = await StartAsync(Settings(broker.BootstrapServers, topics, "rebalance-b", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000), ct);
         Assert.True(await Eventually(() => metrics.Sum(second, RecordsIn) > 0, ct), "the second instance never got partitions");
         await first.StopAsync(ct);
         await stream;
         var outputs = KafkaTopicReader.ReadAll(broker.BootstrapServers, topics.Output, ids.Count, ReadTimeout, TimeSpan.FromSeconds(2));
 
         AssertExactlyOnce(ids, outputs);
+        Assert.True(metrics.Sum(first, RecordsIn) > 0, "the first instance processed nothing");
     }
 
     private static async Task<bool> Eventually(Func<bool> condition, CancellationToken cancellationToken)
