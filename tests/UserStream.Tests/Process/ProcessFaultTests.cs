@@ -1,4 +1,6 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using UserStream.Process;
 using UserStream.Testing;
 using UserStream.Tests.Infrastructure;
 using static UserStream.Tests.Process.ProcessStageHarness;
@@ -50,6 +52,32 @@ public sealed class ProcessFaultTests(KafkaBroker broker) : IClassFixture<KafkaB
 
         AssertExactlyOnce([.. first, .. second], outputs);
         Assert.Equal(2, metrics.Sum(stage, "userstream.process.transactions.aborted"));
+    }
+
+    [Fact]
+    public async Task A_fatal_producer_error_restarts_the_stage_with_new_clients_from_the_committed_offsets()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topics = StageTopics.Create(broker);
+        var first = NewIds(100);
+        var second = NewIds(100);
+        await ProduceUsersAsync(broker.BootstrapServers, topics.Input, first, ct);
+        var logs = new CapturedLogs();
+        var settings = Settings(broker.BootstrapServers, topics, "fatal-" + Guid.NewGuid().ToString("N")[..8], NewGroup());
+        await using var stage = await StageHost.StartAsync(settings, builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            builder.AddProcessStage();
+        }, cancellationToken: ct);
+        KafkaTopicReader.ReadAll(broker.BootstrapServers, topics.Output, first.Count, ReadTimeout, TimeSpan.Zero);
+
+        // The coordinator says this producer's epoch is stale: a fatal error, the producer is unusable.
+        broker.PushRequestErrors(KafkaApi.TxnOffsetCommit, ErrorCode.InvalidProducerEpoch);
+        await ProduceUsersAsync(broker.BootstrapServers, topics.Input, second, ct);
+        var outputs = KafkaTopicReader.ReadAll(broker.BootstrapServers, topics.Output, first.Count + second.Count, ReadTimeout, TimeSpan.FromSeconds(2));
+
+        AssertExactlyOnce([.. first, .. second], outputs);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("loop failed", StringComparison.Ordinal));
     }
 
     [Fact]
