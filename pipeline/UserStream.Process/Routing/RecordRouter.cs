@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using UserStream.Contracts;
+using UserStream.Process.Enrichment;
+using UserStream.Process.Validation;
+using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Telemetry;
+using UserStream.Streaming.Tracing;
+
+namespace UserStream.Process.Routing;
+
+/// <summary>
+/// Turns one users_created record into the one record it becomes: validated and enriched into
+/// users_enriched, or rejected into users_dlq with the reason. Each record continues its own trace
+/// (the context in its headers), and the record it becomes carries the new context. Never throws.
+/// </summary>
+public sealed partial class RecordRouter(
+    UserValidator validator, StageTelemetry telemetry, IOptions<ProcessOptions> options, ILogger<RecordRouter> logger)
+{
+    /// <summary>The stage name written into <c>dlq-stage</c>.</summary>
+    public const string StageName = "process";
+
+    /// <summary>
+    /// Largest value copied into a dead letter or produced as an enriched record; Kafka's default message
+    /// limit is 1 MB. A larger original is dead-lettered without its value (the reason says so).
+    /// </summary>
+    public const int MaxProducedValueBytes = 900 * 1024;
+
+    private readonly ProcessOptions _options = options.Value;
+
+    public RoutedRecord Route(ConsumeResult<string, byte[]> record, DateTimeOffset now)
+    {
+        using var activity = KafkaTracing.StartProcess(telemetry.Source, record, _options.ConsumerGroup);
+        var context = RecordContext.From(record.Message.Headers, record.Message.Timestamp, now);
+        var outcome = validator.Validate(record.Message.Key, record.Message.Value, now);
+        if (!outcome.IsValid)
+        {
+            return Reject(record, outcome.Rejection, context, now, activity);
+        }
+
+        if (context.RunId is { } runId && (runId.Length > _options.Validation.MaxFieldLength || runId.Any(char.IsControl)))
+        {
+            return Reject(record, new Rejection(RejectionCodes.InvalidValue, $"header {PipelineHeaders.RunId} is not a printable id"), context, now, activity);
+        }
+
+        byte[] value;
+        try
+        {
+            value = EnrichedUserJson.Serialize(UserEnricher.Enrich(outcome.User, context, now));
+        }
+#pragma warning disable CA1031 // A defect in the transform must dead-letter the record, not crash-loop the stage.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Reject(record, new Rejection(RejectionCodes.ProcessingFailed, $"transform failed: {e.GetType().Name}: {e.Message}"), context, now, activity);
+        }
+
+        if (value.Length > MaxProducedValueBytes)
+        {
+            return Reject(record, new Rejection(RejectionCodes.TooLarge, $"the enriched record would be {value.Length} bytes"), context, now, activity);
+        }
+
+        var headers = new Headers()
+            .SetString(PipelineHeaders.SchemaVersion, EnrichedUser.CurrentSchemaVersion.ToString(CultureInfo.InvariantCulture))
+            .SetTimestamp(PipelineHeaders.IngestedAt, context.IngestedAt);
+        if (context.RunId is not null)
+        {
+            headers.SetString(PipelineHeaders.RunId, context.RunId);
+        }
+
+        if (context.Source is not null)
+        {
+            headers.SetString(PipelineHeaders.Source, context.Source);
+        }
+
+        // Not traced here (no listener): pass the record's own context on, so its trace still continues downstream.
+        if (activity is null && record.Message.Headers.GetString(PipelineHeaders.TraceParent) is { } traceParent)
+        {
+            headers.SetString(PipelineHeaders.TraceParent, traceParent);
+            if (record.Message.Headers.GetString(PipelineHeaders.TraceState) is { } traceState)
+            {
+                headers.SetString(PipelineHeaders.TraceState, traceState);
+            }
+        }
+
+        var key = outcome.User.Id.ToString("D");
+        using (KafkaTracing.StartSend(telemetry.Source, _options.OutputTopic, key, headers))
+        {
+            return new RoutedRecord(_options.OutputTopic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, null, context.IngestedAt);
+        }
+    }
+
+    private RoutedRecord Reject(
+        ConsumeResult<string, byte[]> record, Rejection rejection, RecordContext context, DateTimeOffset now, Activity? activity)
+    {
+        var valueLength = record.Message.Value?.Length ?? 0;
+        if (valueLength > MaxProducedValueBytes)
+        {
+            rejection = rejection with { Reason = $"{rejection.Reason} (the original value of {valueLength} bytes is too large to copy here)" };
+        }
+
+        var deadLetter = DeadLetters.For(record, rejection, StageName, now);
+        if (valueLength > MaxProducedValueBytes)
+        {
+            deadLetter.Value = [];
+        }
+
+        activity?.SetStatus(ActivityStatusCode.Error, rejection.Code);
+        activity?.SetTag("userstream.rejection.code", rejection.Code);
+        LogRejected(logger, record.Topic, record.Partition.Value, record.Offset.Value, rejection.Code, rejection.Reason);
+        using (KafkaTracing.StartSend(telemetry.Source, _options.DeadLetterTopic, deadLetter.Key, deadLetter.Headers))
+        {
+            return new RoutedRecord(_options.DeadLetterTopic, deadLetter, rejection.Code, context.IngestedAt);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Topic} [{Partition}] @{Offset}: {Code}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string topic, int partition, long offset, string code, string reason);
+}

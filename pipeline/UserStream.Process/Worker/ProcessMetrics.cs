@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+using UserStream.Process.Routing;
+using UserStream.Streaming.Telemetry;
+
+namespace UserStream.Process.Worker;
+
+/// <summary>
+/// The stage's instruments, on its Meter <c>UserStream.Process</c>. Records are counted when their
+/// transaction commits, so an aborted and redone batch is counted once.
+/// </summary>
+internal sealed class ProcessMetrics
+{
+    public const string ReasonTag = "reason";
+
+    private readonly Counter<long> _recordsIn;
+    private readonly Counter<long> _recordsOut;
+    private readonly Counter<long> _recordsRejected;
+    private readonly Histogram<double> _latency;
+    private readonly Histogram<int> _batchSize;
+    private readonly Counter<long> _committed;
+    private readonly Counter<long> _aborted;
+
+    public ProcessMetrics(StageTelemetry telemetry)
+    {
+        var meter = telemetry.Meter;
+        _recordsIn = meter.CreateCounter<long>("userstream.process.records.in", "{record}", "users_created records processed (committed)");
+        _recordsOut = meter.CreateCounter<long>("userstream.process.records.out", "{record}", "users_enriched records produced (committed)");
+        _recordsRejected = meter.CreateCounter<long>("userstream.process.records.rejected", "{record}", "Records dead-lettered, by reason code (committed)");
+        _latency = meter.CreateHistogram<double>("userstream.process.latency", "ms", "From ingestion (userstream-ingested-at) to the enriched record's commit");
+        _batchSize = meter.CreateHistogram<int>("userstream.process.batch.size", "{record}", "Records per transaction");
+        _committed = meter.CreateCounter<long>("userstream.process.transactions.committed", "{transaction}", "Transactions committed");
+        _aborted = meter.CreateCounter<long>("userstream.process.transactions.aborted", "{transaction}", "Transactions aborted (their batch is redone)");
+    }
+
+    public void BatchCommitted(IReadOnlyList<RoutedRecord> records, DateTimeOffset committedAt)
+    {
+        _committed.Add(1);
+        _batchSize.Record(records.Count);
+        _recordsIn.Add(records.Count);
+        foreach (var record in records)
+        {
+            if (record.RejectionCode is { } code)
+            {
+                _recordsRejected.Add(1, new KeyValuePair<string, object?>(ReasonTag, code));
+            }
+            else
+            {
+                _recordsOut.Add(1);
+                _latency.Record(Math.Max(0, (committedAt - record.IngestedAt).TotalMilliseconds));
+            }
+        }
+    }
+
+    public void TransactionAborted() => _aborted.Add(1);
+}

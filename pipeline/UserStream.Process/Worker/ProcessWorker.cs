@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using UserStream.Process.Routing;
+using UserStream.Streaming.Hosting;
+using UserStream.Streaming.Kafka;
+
+namespace UserStream.Process.Worker;
+
+/// <summary>
+/// The stage's loop: batch after batch, route every record (enriched or dead letter) and commit the batch
+/// exactly once through a <see cref="TransactionalSession"/>. A failed run (fenced producer, broker gone
+/// for longer than the operation timeout...) is restarted by <see cref="StreamingWorker"/> with backoff,
+/// with new clients resuming from the committed offsets. Stopping finishes and commits the batch in hand.
+/// </summary>
+internal sealed partial class ProcessWorker(
+    KafkaClientFactory clients,
+    RecordRouter router,
+    ProcessMetrics metrics,
+    TimeProvider time,
+    IOptions<ProcessOptions> options,
+    ILogger<ProcessWorker> logger) : StreamingWorker(logger)
+{
+    private static readonly TimeSpan LongestAbortPause = TimeSpan.FromSeconds(5);
+
+    protected override string WorkerName => "processor";
+
+    protected override void Run(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        using var session = new TransactionalSession(clients, settings, logger);
+        LogStarted(logger, session.TransactionalId, settings.ConsumerGroup, settings.InputTopic, settings.OutputTopic, settings.DeadLetterTopic);
+        var abortsInARow = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var batch = session.NextBatch(stoppingToken);
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            var records = new RoutedRecord[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                records[i] = router.Route(batch[i], time.GetUtcNow());
+            }
+
+            if (session.Commit(batch, records))
+            {
+                abortsInARow = 0;
+                metrics.BatchCommitted(records, time.GetUtcNow());
+                var rejected = records.Count(r => r.IsRejected);
+                LogCommitted(logger, session.TransactionalId, batch.Count, rejected);
+            }
+            else
+            {
+                // Redone from the committed offsets; pause a little longer each time the redo fails too.
+                metrics.TransactionAborted();
+                abortsInARow++;
+                var pause = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, abortsInARow - 1), LongestAbortPause.TotalMilliseconds));
+                stoppingToken.WaitHandle.WaitOne(pause);
+            }
+        }
+
+        session.Close();
+        LogStopped(logger, session.TransactionalId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{TransactionalId} processing group {Group}: {Input} -> {Output}, rejects -> {DeadLetter}")]
+    private static partial void LogStarted(ILogger logger, string transactionalId, string group, string input, string output, string deadLetter);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{TransactionalId} committed a batch of {Count} records ({Rejected} dead-lettered)")]
+    private static partial void LogCommitted(ILogger logger, string transactionalId, int count, int rejected);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{TransactionalId} stopped after committing its last batch")]
+    private static partial void LogStopped(ILogger logger, string transactionalId);
+}
