@@ -12,7 +12,7 @@ internal static class PipelineClients
     public static async Task StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
     {
         using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
-        using var response = await ingestor.PostAsJsonAsync("/runs", new { count = users }, cancellationToken);
+        using var response = await ingestor.PostAsJsonAsync("/runs", new { size = users }, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         Assert.True(response.IsSuccessStatusCode, $"POST /runs answered {(int)response.StatusCode}: {body}");
     }
