@@ -61,6 +61,7 @@ internal sealed partial class TransactionalSession : IDisposable
         }
         catch
         {
+            _consumer?.Dispose();
             _producer.Dispose();
             throw;
         }
