@@ -33,17 +33,7 @@ internal sealed partial class TransactionalSession : IDisposable
         _options = options;
         _logger = logger;
         TransactionalId = "processor-" + options.InstanceId;
-        _producer = clients.CreateProducer(config =>
-        {
-            KafkaClientShapes.Transactional(TransactionalId, options.TransactionTimeout)(config);
-
-            // librdkafka refuses a message timeout longer than the transaction timeout (the idempotent
-            // shape's default is 120 s): a message cannot outlive its transaction anyway.
-            if (config.MessageTimeoutMs > config.TransactionTimeoutMs)
-            {
-                config.MessageTimeoutMs = config.TransactionTimeoutMs;
-            }
-        });
+        _producer = clients.CreateProducer(KafkaClientShapes.Transactional(TransactionalId, options.TransactionTimeout));
         try
         {
             _producer.InitTransactions(options.OperationTimeout);

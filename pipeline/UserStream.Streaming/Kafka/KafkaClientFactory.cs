@@ -70,6 +70,13 @@ public static class KafkaClientShapes
         Idempotent(config);
         config.TransactionalId = transactionalId;
         config.TransactionTimeoutMs = (int)transactionTimeout.TotalMilliseconds;
+
+        // librdkafka refuses a message timeout longer than the transaction timeout: a message cannot
+        // outlive its transaction anyway.
+        if (config.MessageTimeoutMs > config.TransactionTimeoutMs)
+        {
+            config.MessageTimeoutMs = config.TransactionTimeoutMs;
+        }
     };
 
     /// <summary>
