@@ -15,5 +15,13 @@ internal static class Extensions
         builder.AddNpgsqlDataSource(ResourceNames.PipelineDatabase);
         builder.AddKafkaHealthCheck();
         builder.AddIngestStage();
+
+        // The randomuser client retries with its own content-aware pipeline (an `error` field, an empty
+        // `results` array and truncated JSON are failed attempts too), with a 30 s attempt timeout that a
+        // page of 5,000 users needs. The standard handler ServiceDefaults gives every HttpClient would retry
+        // on a second level and cut attempts at 10 s, so this client opts out of it.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental.
+        builder.Services.AddHttpClient(IngestStageExtensions.RandomUserHttpClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
     }
 }
