@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using UserStream.Contracts;
+using UserStream.Ingest.Sources;
+using UserStream.Ingest.Sources.Generator;
 using UserStream.Process;
 using UserStream.Streaming.Kafka;
 using UserStream.Testing;
@@ -39,7 +39,7 @@ public sealed class ProcessBenchmark : IBenchmark
         var records = Option(args, "--records", 50_000);
         var partitions = Option(args, "--partitions", 6);
         var limits = new BatchLimits();
-        var users = RandomUsers.Generate(records, seed: 1_000);
+        var users = GenerateUsers(records);
         Console.WriteLine(
             $"{records} randomuser-shaped users (avg {users.Average(u => u.Value.Length):F0} B), {partitions} partitions, " +
             $"batches of up to {limits.MaxCount} records / {limits.MaxWait.TotalMilliseconds} ms");
@@ -222,85 +222,13 @@ public sealed class ProcessBenchmark : IBenchmark
         }
     }
 
-    /// <summary>A small generator of users in randomuser.me's shape (several scripts, numeric and text postcodes).</summary>
-    private static class RandomUsers
+    /// <summary>Users from the ingest stage's offline generator (randomuser's shape, many scripts), keyed by login.uuid.</summary>
+    private static List<Message<string, byte[]>> GenerateUsers(int count)
     {
-        private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-        private static readonly (string Nat, string Country, string[] First, string[] Last, string[] Cities, bool NumericPostcode)[] Nations =
-        [
-            ("GB", "United Kingdom", ["Jennie", "Oliver", "Amelia", "Harry"], ["Nichols", "Smith", "Taylor", "Brown"], ["Leeds", "Bristol", "York"], false),
-            ("DE", "Germany", ["Lena", "Jonas", "Mia", "Lukas"], ["Müller", "Schäfer", "Weiß", "Koch"], ["München", "Köln", "Dresden"], true),
-            ("UA", "Ukraine", ["Ярослава", "Богдан", "Олена", "Тарас"], ["Бондаренко", "Шевченко", "Коваль", "Мельник"], ["Київ", "Львів", "Одеса"], true),
-            ("IR", "Iran", ["آرمین", "نیلوفر", "پارسا", "مهسا"], ["کریمی", "رضایی", "احمدی", "موسوی"], ["تهران", "شیراز", "تبریز"], true),
-            ("CA", "Canada", ["Liam", "Chloé", "Noah", "Léa"], ["Tremblay", "Roy", "Gagnon", "Côté"], ["Montréal", "Calgary", "Halifax"], false),
-        ];
-
-        public static List<Message<string, byte[]>> Generate(int count, int seed)
-        {
-            var random = new Random(seed);
-            var users = new List<Message<string, byte[]>>(count);
-            for (var i = 0; i < count; i++)
-            {
-                var id = new Guid(Bytes(random, 16)).ToString("D");
-                var nation = Nations[random.Next(Nations.Length)];
-                var first = nation.First[random.Next(nation.First.Length)];
-                var last = nation.Last[random.Next(nation.Last.Length)];
-                var dob = new DateTime(1950, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(random.Next(0, 27_000_000));
-                var registered = new DateTime(2003, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(random.Next(0, 11_000_000));
-                object postcode = nation.NumericPostcode ? random.Next(10_000, 99_999) : $"{(char)('A' + random.Next(26))}{random.Next(1, 9)} {random.Next(1, 9)}{(char)('A' + random.Next(26))}{(char)('A' + random.Next(26))}";
-                var user = new Dictionary<string, object?>
-                {
-                    ["gender"] = random.Next(2) == 0 ? "female" : "male",
-                    ["name"] = new { title = "Mx", first, last },
-                    ["location"] = new
-                    {
-                        street = new { number = random.Next(1, 9_999), name = $"{last} Street" },
-                        city = nation.Cities[random.Next(nation.Cities.Length)],
-                        state = "State",
-                        country = nation.Country,
-                        postcode,
-                        coordinates = new { latitude = Coordinate(random, 90), longitude = Coordinate(random, 180) },
-                        timezone = new { offset = $"{(random.Next(2) == 0 ? "+" : "-")}{random.Next(0, 12)}:{(random.Next(2) == 0 ? "00" : "30")}", description = "Somewhere" },
-                    },
-                    ["email"] = $"user{i}@example.com",
-                    ["login"] = new
-                    {
-                        uuid = id,
-                        username = $"user{i}",
-                        password = "password",
-                        salt = "sld1yGtd",
-                        md5 = Convert.ToHexStringLower(Bytes(random, 16)),
-                        sha1 = Convert.ToHexStringLower(Bytes(random, 20)),
-                        sha256 = Convert.ToHexStringLower(Bytes(random, 32)),
-                    },
-                    ["dob"] = new { date = dob.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), age = 30 },
-                    ["registered"] = new { date = registered.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), age = 10 },
-                    ["phone"] = $"0{random.Next(10, 99)}-{random.Next(100, 999)}-{random.Next(1000, 9999)}",
-                    ["cell"] = $"0{random.Next(10, 99)}-{random.Next(100, 999)}-{random.Next(1000, 9999)}",
-                    ["id"] = new { name = random.Next(4) == 0 ? "" : "ID", value = random.Next(4) == 0 ? null : $"{random.Next(100_000_000, 999_999_999)}" },
-                    ["picture"] = new
-                    {
-                        large = $"https://randomuser.me/api/portraits/women/{i % 100}.jpg",
-                        medium = $"https://randomuser.me/api/portraits/med/women/{i % 100}.jpg",
-                        thumbnail = $"https://randomuser.me/api/portraits/thumb/women/{i % 100}.jpg",
-                    },
-                    ["nat"] = nation.Nat,
-                };
-                users.Add(new Message<string, byte[]> { Key = id, Value = JsonSerializer.SerializeToUtf8Bytes(user, Json) });
-            }
-
-            return users;
-        }
-
-        private static string Coordinate(Random random, int limit) =>
-            (random.NextDouble() * 2 * limit - limit).ToString("F4", CultureInfo.InvariantCulture);
-
-        private static byte[] Bytes(Random random, int count)
-        {
-            var bytes = new byte[count];
-            random.NextBytes(bytes);
-            return bytes;
-        }
+        const int pageSize = 5_000;
+        var generator = UserGenerator.Create();
+        return [.. Enumerable.Range(1, (count + pageSize - 1) / pageSize)
+            .SelectMany(page => generator.Generate(new PageRequest("process-benchmark", page, Math.Min(pageSize, count - (page - 1) * pageSize))))
+            .Select(user => new Message<string, byte[]> { Key = user.Key!, Value = user.Json })];
     }
 }

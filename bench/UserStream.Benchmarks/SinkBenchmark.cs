@@ -59,9 +59,9 @@ public sealed class SinkBenchmark : IBenchmark
     private static async Task MeasureAsync(
         string method, int batchSize, int count, Func<IReadOnlyList<EnrichedUser>, Task> write, PostgresUserStore store, CancellationToken cancellationToken)
     {
-        var users = Users(count);
+        var users = TestUsers.Users(count);
         var batches = users.Chunk(batchSize).ToList();
-        await write(Users(batchSize)); // warm-up (connection, plan)
+        await write(TestUsers.Users(batchSize)); // warm-up (connection, plan)
         var before = await store.CountAsync(cancellationToken);
         var latencies = new List<double>(batches.Count);
         var clock = Stopwatch.StartNew();
@@ -89,7 +89,7 @@ public sealed class SinkBenchmark : IBenchmark
         var topic = $"users_enriched_bench_{batchSize}";
         cluster.CreateTopic(topic, partitions: Partitions);
         cluster.CreateTopic(topic + "_dlq", partitions: 1);
-        var users = Users(count);
+        var users = TestUsers.Users(count);
         var before = await store.CountAsync(cancellationToken);
 
         var builder = Host.CreateApplicationBuilder();
@@ -117,7 +117,7 @@ public sealed class SinkBenchmark : IBenchmark
         }).Build();
 
         // Warm-up: one record through, so that the group has formed and the schema exists.
-        var warmUp = Users(1)[0];
+        var warmUp = TestUsers.Users(1)[0];
         await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = warmUp.Id.ToString(), Value = EnrichedUserJson.Serialize(warmUp) }, cancellationToken);
         while (await store.GetAsync(warmUp.Id, cancellationToken) is null)
         {
@@ -221,39 +221,5 @@ public sealed class SinkBenchmark : IBenchmark
         {
             await import.WriteAsync(value, type, cancellationToken);
         }
-    }
-
-    private static List<EnrichedUser> Users(int count)
-    {
-        // At PostgreSQL's precision (microseconds), so that a row read back equals what was written.
-        var now = DateTimeOffset.UtcNow;
-        now = now.AddTicks(-(now.Ticks % 10));
-        return [.. Enumerable.Range(0, count).Select(i => new EnrichedUser
-        {
-            Id = Guid.NewGuid(),
-            FirstName = "Kari",
-            LastName = "Nordmann " + i.ToString(CultureInfo.InvariantCulture),
-            Gender = "female",
-            Address = "12 Storgata, Oslo, Oslo, Norway",
-            PostCode = "0150",
-            Email = $"kari{i}@example.com",
-            Username = $"kari{i}",
-            Dob = now.AddYears(-30).AddDays(i % 365),
-            RegisteredDate = now.AddYears(-2),
-            Phone = "22 33 44 55",
-            Picture = "https://randomuser.me/api/portraits/med/women/12.jpg",
-            FullName = $"Kari Nordmann {i}",
-            Age = 30,
-            AgeBand = AgeBands.Of(30),
-            Nationality = "NO",
-            EmailDomain = "example.com",
-            TimezoneOffset = "+01:00",
-            Latitude = 59.9,
-            Longitude = 10.7,
-            PhoneDigits = "22334455",
-            IngestedAt = now,
-            ProcessedAt = now,
-            RunId = "bench",
-        })];
     }
 }

@@ -2,6 +2,7 @@ using Npgsql;
 using UserStream.Contracts;
 using UserStream.Sink.Store.Postgres;
 using UserStream.Tests.Infrastructure;
+using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -33,7 +34,7 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task Every_field_written_is_read_back_equal()
     {
-        var users = SinkTestData.Users(250, seed: 7);
+        var users = TestUsers.Users(250, seed: 7);
 
         await Store.WriteAsync(users, Ct);
 
@@ -46,7 +47,7 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task Writing_the_same_users_again_adds_no_row()
     {
-        var users = SinkTestData.Users(40, seed: 8);
+        var users = TestUsers.Users(40, seed: 8);
         var before = await Store.CountAsync(Ct);
 
         await Store.WriteAsync(users, Ct);
@@ -59,7 +60,7 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task An_older_version_never_overwrites_a_newer_one_across_or_within_batches()
     {
-        var older = SinkTestData.Users(2, seed: 9, ingestedAt: SinkTestData.Micro(DateTimeOffset.UtcNow.AddMinutes(-5)));
+        var older = TestUsers.Users(2, seed: 9, ingestedAt: TestUsers.Micro(DateTimeOffset.UtcNow.AddMinutes(-5)));
         var newer = older.Select(u => u with { FirstName = "Newer", IngestedAt = u.IngestedAt.AddMinutes(1) }).ToList();
 
         // Across batches: the newer version first, the older one afterwards.
@@ -80,7 +81,7 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task Recent_users_come_newest_first_and_absent_ids_are_null()
     {
-        var users = SinkTestData.Users(30, seed: 10, ingestedAt: SinkTestData.Micro(DateTimeOffset.UtcNow.AddYears(5)));
+        var users = TestUsers.Users(30, seed: 10, ingestedAt: TestUsers.Micro(DateTimeOffset.UtcNow.AddYears(5)));
         await Store.WriteAsync(users, Ct);
 
         var recent = await Store.ListRecentAsync(5, Ct);
@@ -92,7 +93,7 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task A_value_postgres_refuses_fails_the_write_permanently_and_writes_nothing_of_that_batch()
     {
-        var users = SinkTestData.Users(3, seed: 11);
+        var users = TestUsers.Users(3, seed: 11);
         var poisoned = users[1] with { FirstName = "nul\0byte" };
 
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteAsync([users[0], poisoned, users[2]], Ct));
@@ -105,7 +106,7 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task Failures_while_the_database_refuses_connections_are_transient_and_the_store_recovers()
     {
-        var users = SinkTestData.Users(5, seed: 12);
+        var users = TestUsers.Users(5, seed: 12);
         await database.RefuseConnectionsAsync();
         Exception failure;
         try

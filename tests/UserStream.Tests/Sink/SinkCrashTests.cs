@@ -15,7 +15,7 @@ public sealed class SinkCrashTests(KafkaBroker broker, PostgresDatabase database
     public async Task A_sink_killed_mid_batch_and_restarted_leaves_exactly_one_row_equal_to_each_record()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(2_000, seed: 41);
+        var users = TestUsers.Users(2_000, seed: 41);
         var ids = users.Select(u => u.Id).ToList();
         var settings = rig.Settings(maxBatch: 100);
         await rig.ProduceAsync(users[..1_000]);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Telemetry;
 using UserStream.Tests.Infrastructure;
+using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -16,10 +17,10 @@ public sealed class SinkMetricsTests(KafkaBroker broker, PostgresDatabase databa
     public async Task The_meter_reports_rows_written_batches_dead_letters_by_reason_and_a_lag_that_drains_to_zero()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(150, seed: 61);
-        var messages = users.Select(SinkTestData.Message).ToList();
-        messages.Add(SinkTestData.Message("bad-1", Encoding.UTF8.GetBytes("[]")));
-        messages.Add(SinkTestData.Message("bad-2", Encoding.UTF8.GetBytes("nope")));
+        var users = TestUsers.Users(150, seed: 61);
+        var messages = users.Select(TestUsers.Message).ToList();
+        messages.Add(TestUsers.Message("bad-1", Encoding.UTF8.GetBytes("[]")));
+        messages.Add(TestUsers.Message("bad-2", Encoding.UTF8.GetBytes("nope")));
         await using var sink = await rig.StartSinkAsync();
         var meter = sink.Services.GetRequiredService<StageTelemetry>().Meter;
         var longs = new ConcurrentQueue<(string Name, long Value, KeyValuePair<string, object?>[] Tags)>();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Sink.Store;
 using UserStream.Tests.Infrastructure;
+using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -14,8 +15,8 @@ public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase databas
     public async Task During_a_store_outage_no_offset_is_committed_for_unwritten_records_and_afterwards_every_record_lands_once()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var before = SinkTestData.Users(300, seed: 31);
-        var during = SinkTestData.Users(300, seed: 32);
+        var before = TestUsers.Users(300, seed: 31);
+        var during = TestUsers.Users(300, seed: 32);
         var all = before.Concat(during).ToList();
         var ids = all.Select(u => u.Id).ToList();
         await using var sink = await rig.StartSinkAsync(rig.Settings(maxBatch: 50));
@@ -57,7 +58,7 @@ public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase databas
     public async Task A_sink_started_while_the_store_is_down_consumes_nothing_until_its_schema_is_ready_then_catches_up()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(100, seed: 33);
+        var users = TestUsers.Users(100, seed: 33);
         StageHost sink;
         await database.RefuseConnectionsAsync();
         try

@@ -1,4 +1,5 @@
 using UserStream.Tests.Infrastructure;
+using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -12,7 +13,7 @@ public sealed class SinkRebalanceTests(KafkaBroker broker, PostgresDatabase data
     public async Task Partitions_handed_over_between_sinks_while_records_flow_lose_nothing()
     {
         var rig = new SinkRig(broker, database, partitions: 6).CreateTopics();
-        var users = SinkTestData.Users(3_000, seed: 51);
+        var users = TestUsers.Users(3_000, seed: 51);
         var ids = users.Select(u => u.Id).ToList();
         var settings = rig.Settings(maxBatch: 40, maxWait: "00:00:00.050");
         var first = await rig.StartSinkAsync(settings);

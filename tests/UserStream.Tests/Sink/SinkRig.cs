@@ -45,7 +45,7 @@ internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database,
     public Task<StageHost> StartSinkAsync(IReadOnlyDictionary<string, string?>? settings = null) =>
         StageHost.StartAsync(settings ?? Settings(), b => b.AddSinkStage(), app => app.MapSinkEndpoints(), TestContext.Current.CancellationToken);
 
-    public Task ProduceAsync(IEnumerable<EnrichedUser> users) => ProduceAsync(users.Select(SinkTestData.Message));
+    public Task ProduceAsync(IEnumerable<EnrichedUser> users) => ProduceAsync(users.Select(TestUsers.Message));
 
     public Task ProduceAsync(IEnumerable<Message<string, byte[]>> messages) =>
         KafkaTopicReader.ProduceAsync(broker.BootstrapServers, Topic, messages, TestContext.Current.CancellationToken);

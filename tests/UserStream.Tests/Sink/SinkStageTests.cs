@@ -11,6 +11,7 @@ using UserStream.Sink.Store;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 using UserStream.Tests.Infrastructure;
+using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -24,7 +25,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     public async Task Every_enriched_record_becomes_exactly_one_row_equal_to_it_and_its_offset_is_committed()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(600, seed: 21);
+        var users = TestUsers.Users(600, seed: 21);
         await using var sink = await rig.StartSinkAsync();
 
         await rig.ProduceAsync(users);
@@ -44,7 +45,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     public async Task Records_delivered_again_add_no_row_and_an_older_version_does_not_overwrite_a_newer_one()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(200, seed: 22);
+        var users = TestUsers.Users(200, seed: 22);
         var ids = users.Select(u => u.Id).ToList();
         var updated = users[0] with { Email = "second@example.com", IngestedAt = users[0].IngestedAt.AddSeconds(30) };
         await using (var sink = await rig.StartSinkAsync())
@@ -75,12 +76,12 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     public async Task Records_that_cannot_be_stored_go_alone_to_the_dead_letter_topic_with_the_reason_and_the_others_land()
     {
         var rig = new SinkRig(broker, database, partitions: 1).CreateTopics();
-        var users = SinkTestData.Users(60, seed: 23);
+        var users = TestUsers.Users(60, seed: 23);
         var refused = users[17] with { LastName = "Null\0Byte" };
-        var messages = users.Select(SinkTestData.Message).ToList();
-        messages[17] = SinkTestData.Message(refused);
-        messages[44] = SinkTestData.Message(users[44].Id.ToString(), EnrichedUserJson.Serialize(users[44] with { SchemaVersion = 2 }));
-        messages.Insert(30, SinkTestData.Message("not-json", Encoding.UTF8.GetBytes("{ this is not json")));
+        var messages = users.Select(TestUsers.Message).ToList();
+        messages[17] = TestUsers.Message(refused);
+        messages[44] = TestUsers.Message(users[44].Id.ToString(), EnrichedUserJson.Serialize(users[44] with { SchemaVersion = 2 }));
+        messages.Insert(30, TestUsers.Message("not-json", Encoding.UTF8.GetBytes("{ this is not json")));
         var landing = users.Where((_, i) => i is not 17 and not 44).ToList();
         await using var sink = await rig.StartSinkAsync(rig.Settings(maxBatch: 25));
 
@@ -107,7 +108,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     public async Task The_query_endpoints_answer_in_the_contract_shape_and_refuse_bad_input()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(12, seed: 24, ingestedAt: SinkTestData.Micro(DateTimeOffset.UtcNow.AddYears(10)));
+        var users = TestUsers.Users(12, seed: 24, ingestedAt: TestUsers.Micro(DateTimeOffset.UtcNow.AddYears(10)));
         await using var sink = await rig.StartSinkAsync();
         await rig.ProduceAsync(users);
         await rig.WaitForRowsAsync([.. users.Select(u => u.Id)], users.Count);
@@ -144,7 +145,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     public async Task Each_record_s_store_write_appears_in_that_record_s_own_trace()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(8, seed: 25);
+        var users = TestUsers.Users(8, seed: 25);
         var traces = users.ToDictionary(u => u.Id, _ => ActivityTraceId.CreateRandom());
         var spans = new ConcurrentBag<Activity>();
         using var listener = new ActivityListener
@@ -158,7 +159,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
 
         await rig.ProduceAsync(users.Select(u =>
         {
-            var message = SinkTestData.Message(u);
+            var message = TestUsers.Message(u);
             message.Headers.SetString(PipelineHeaders.TraceParent, $"00-{traces[u.Id]}-{ActivitySpanId.CreateRandom()}-01");
             return message;
         }));
@@ -187,7 +188,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     public async Task Stopping_gracefully_writes_and_commits_the_batch_in_hand()
     {
         var rig = new SinkRig(broker, database).CreateTopics();
-        var users = SinkTestData.Users(30, seed: 26);
+        var users = TestUsers.Users(30, seed: 26);
         var ids = users.Select(u => u.Id).ToList();
         // A batch that would stay open for a minute: only the stop can close it.
         var sink = await rig.StartSinkAsync(rig.Settings(maxBatch: 10_000, maxWait: "00:01:00"));

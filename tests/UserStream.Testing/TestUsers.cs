@@ -3,10 +3,13 @@ using Confluent.Kafka;
 using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
 
-namespace UserStream.Tests.Sink;
+namespace UserStream.Testing;
 
-/// <summary>Enriched users as the processor would produce them, at the precision PostgreSQL keeps (microseconds).</summary>
-internal static class SinkTestData
+/// <summary>
+/// Enriched users as the processor would produce them (several scripts, missing coordinates, timezones and
+/// run ids), at the precision PostgreSQL keeps (microseconds). For the sink's tests and benchmark.
+/// </summary>
+public static class TestUsers
 {
     private static readonly string[] FirstNames = ["Zoë", "李", "Ana", "Björn", "Øyvind", "María José", "O'Brien", "Ελένη"];
     private static readonly string[] Nationalities = ["NO", "CN", "ES", "DE", "", "IE", "GR", "BR"];
