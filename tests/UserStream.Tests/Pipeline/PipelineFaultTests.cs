@@ -42,7 +42,7 @@ public sealed class PipelineFaultTests
         }
 
         second = await ingest.Api.WaitForRunAsync(second.Id, PipelineRig.StreamTimeout);
-        await AssertEveryUserOnceAsync(pipeline, first, second);
+        await AssertEveryUserOnceAsync(pipeline, [first, second]);
     }
 
     [Fact]
@@ -75,11 +75,11 @@ public sealed class PipelineFaultTests
 
         second = await ingest.Api.WaitForRunAsync(second.Id, PipelineRig.StreamTimeout);
         var restarted = pipeline.StartSinkProcess();
-        await AssertEveryUserOnceAsync(pipeline, first, second, restarted);
+        await AssertEveryUserOnceAsync(pipeline, [first, second], restarted);
     }
 
     [Fact]
-    public async Task A_processor_killed_mid_transaction_and_started_again_loses_and_doubles_nothing()
+    public async Task A_processor_killed_mid_transaction_and_again_mid_stream_and_started_again_each_time_loses_and_doubles_nothing()
     {
         await using var pipeline = await PipelineRig.CreateAsync();
         var ingest = await pipeline.StartIngestAsync();
@@ -89,8 +89,8 @@ public sealed class PipelineFaultTests
         var first = await ingest.Api.WaitForRunAsync((await ingest.Api.TriggerAsync(RunSize)).Id, PipelineRig.StreamTimeout);
         Assert.True(await pipeline.WaitForRowsAsync(RunSize) == RunSize, $"the first run was not stored; the processor's output:\n{processor.RecentOutput()}");
 
-        // From now on the processor's transaction commits hang (the coordinator keeps answering "loading"):
-        // the transaction it opens for the second run's users stays open, outputs written, until it is killed.
+        // 1. The processor's transaction commits hang (the coordinator keeps answering "loading"): the
+        // transaction it opens for the second run's users stays open, outputs written, until it is killed.
         RunDto second;
         pipeline.Broker.PushRequestErrors(KafkaApi.EndTxn, [.. Enumerable.Repeat(ErrorCode.GroupLoadInProgress, 500)]);
         try
@@ -106,27 +106,53 @@ public sealed class PipelineFaultTests
         }
 
         second = await ingest.Api.WaitForRunAsync(second.Id, PipelineRig.StreamTimeout);
+        processor = pipeline.StartProcessorProcess();
+        Assert.True(await pipeline.WaitForRowsAsync(2 * RunSize) == 2 * RunSize, $"the second run was not stored; the processor's output:\n{processor.RecentOutput()}");
+
+        // 2. Plain consumer offset commits hang (a processor committing its offsets outside its transactions
+        // would stall there, its outputs committed and its offsets not); killed once some of the third run's
+        // users came out of it.
+        RunDto third;
+        var before = CommittedOutputs(pipeline);
+        pipeline.Broker.PushRequestErrors(KafkaApi.OffsetCommit, [.. Enumerable.Repeat(ErrorCode.GroupLoadInProgress, 500)]);
+        try
+        {
+            third = await ingest.Api.TriggerAsync(RunSize);
+            var outputs = await Eventually.Async(() => Task.FromResult(CommittedOutputs(pipeline)), n => n > before);
+            Assert.True(outputs > before, $"the processor committed nothing of the third run; its output:\n{processor.RecentOutput()}");
+            processor.Kill();
+        }
+        finally
+        {
+            pipeline.Broker.ClearRequestErrors(KafkaApi.OffsetCommit);
+        }
+
+        third = await ingest.Api.WaitForRunAsync(third.Id, PipelineRig.StreamTimeout);
         var restarted = pipeline.StartProcessorProcess();
-        await AssertEveryUserOnceAsync(pipeline, first, second, restarted);
+        await AssertEveryUserOnceAsync(pipeline, [first, second, third], restarted);
     }
 
     /// <summary>Records in users_enriched that a read-uncommitted reader sees and a read-committed one does not.</summary>
     private static int OpenTransactionOutputs(PipelineRig pipeline) =>
-        ProcessStageHarness.ReadToEnd(pipeline.BootstrapServers, Topics.UsersEnriched, IsolationLevel.ReadUncommitted).Count
-        - ProcessStageHarness.ReadToEnd(pipeline.BootstrapServers, Topics.UsersEnriched, IsolationLevel.ReadCommitted).Count;
+        ProcessStageHarness.ReadToEnd(pipeline.BootstrapServers, Topics.UsersEnriched, IsolationLevel.ReadUncommitted).Count - CommittedOutputs(pipeline);
 
-    private static async Task AssertEveryUserOnceAsync(PipelineRig pipeline, RunDto first, RunDto second, StageProcess? child = null)
+    /// <summary>Records of committed transactions in users_enriched.</summary>
+    private static int CommittedOutputs(PipelineRig pipeline) =>
+        ProcessStageHarness.ReadToEnd(pipeline.BootstrapServers, Topics.UsersEnriched, IsolationLevel.ReadCommitted).Count;
+
+    /// <summary>Each run succeeded, and each of its users is exactly one users_enriched record and exactly one row.</summary>
+    private static async Task AssertEveryUserOnceAsync(PipelineRig pipeline, RunDto[] runs, StageProcess? child = null)
     {
-        var rows = await pipeline.WaitForRowsAsync(2 * RunSize);
+        var total = runs.Length * RunSize;
+        var rows = await pipeline.WaitForRowsAsync(total);
         var context = child is null ? "" : $"; the restarted stage's output:\n{child.RecentOutput()}";
 
-        PipelineAssert.Succeeded(first, RunSize);
-        PipelineAssert.Succeeded(second, RunSize);
+        Assert.All(runs, run => PipelineAssert.Succeeded(run, RunSize));
         PipelineAssert.NoDeadLetters(pipeline.Read(Topics.DeadLetter, 0));
-        var produced = pipeline.ProducedIds(2 * RunSize, first, second);
-        Assert.Equal(2 * RunSize, produced.Distinct().Count());
-        ProcessStageHarness.AssertExactlyOnce(produced, pipeline.Read(Topics.UsersEnriched, 2 * RunSize));
+        var produced = pipeline.ProducedIds(total, runs);
+        Assert.Equal(total, produced.Distinct().Count());
+        ProcessStageHarness.AssertExactlyOnce(produced, pipeline.Read(Topics.UsersEnriched, total));
         PipelineAssert.ExactlyTheseRows(produced, await pipeline.StoredUsersAsync(), context);
-        Assert.Equal(2 * RunSize, rows);
+        Assert.Equal(total, rows);
     }
 }
