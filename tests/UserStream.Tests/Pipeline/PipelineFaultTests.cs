@@ -134,11 +134,11 @@ public sealed class PipelineFaultTests
 
     /// <summary>Records in users_enriched that a read-uncommitted reader sees and a read-committed one does not.</summary>
     private static int OpenTransactionOutputs(PipelineRig pipeline) =>
-        ProcessStageHarness.ReadToEnd(pipeline.BootstrapServers, Topics.UsersEnriched, IsolationLevel.ReadUncommitted).Count - CommittedOutputs(pipeline);
+        pipeline.ReadToEnd(Topics.UsersEnriched, IsolationLevel.ReadUncommitted).Count - CommittedOutputs(pipeline);
 
     /// <summary>Records of committed transactions in users_enriched.</summary>
     private static int CommittedOutputs(PipelineRig pipeline) =>
-        ProcessStageHarness.ReadToEnd(pipeline.BootstrapServers, Topics.UsersEnriched, IsolationLevel.ReadCommitted).Count;
+        pipeline.ReadToEnd(Topics.UsersEnriched).Count;
 
     /// <summary>Each run succeeded, and each of its users is exactly one users_enriched record and exactly one row.</summary>
     private static async Task AssertEveryUserOnceAsync(PipelineRig pipeline, RunDto[] runs, StageProcess? child = null)
@@ -148,7 +148,7 @@ public sealed class PipelineFaultTests
         var context = child is null ? "" : $"; the restarted stage's output:\n{child.RecentOutput()}";
 
         Assert.All(runs, run => PipelineAssert.Succeeded(run, RunSize));
-        PipelineAssert.NoDeadLetters(pipeline.Read(Topics.DeadLetter, 0));
+        PipelineAssert.NoDeadLetters(pipeline.ReadToEnd(Topics.DeadLetter));
         var produced = pipeline.ProducedIds(total, runs);
         Assert.Equal(total, produced.Distinct().Count());
         ProcessStageHarness.AssertExactlyOnce(produced, pipeline.Read(Topics.UsersEnriched, total));

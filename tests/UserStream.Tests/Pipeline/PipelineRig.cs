@@ -164,6 +164,10 @@ internal sealed class PipelineRig : IAsyncDisposable
     public List<ConsumeResult<string, byte[]>> Read(string topic, int expected, TimeSpan? quiet = null) =>
         KafkaTopicReader.ReadAll(BootstrapServers, topic, expected, StreamTimeout, quiet ?? TimeSpan.FromSeconds(1));
 
+    /// <summary>Every record of <paramref name="topic"/> up to its end now (read-committed unless told).</summary>
+    public List<ConsumeResult<string, byte[]>> ReadToEnd(string topic, IsolationLevel isolation = IsolationLevel.ReadCommitted) =>
+        KafkaTopicReader.ReadToEnd(BootstrapServers, topic, isolation);
+
     /// <summary>The ids of the users <paramref name="runs"/> produced to users_created (<paramref name="records"/> records in the topic in all).</summary>
     public List<Guid> ProducedIds(int records, params RunDto[] runs)
     {

@@ -29,7 +29,7 @@ public sealed class PipelineRunTests
         var rows = await pipeline.WaitForRowsAsync(size);
 
         PipelineAssert.Succeeded(done, size);
-        PipelineAssert.NoDeadLetters(pipeline.Read(Topics.DeadLetter, 0));
+        PipelineAssert.NoDeadLetters(pipeline.ReadToEnd(Topics.DeadLetter));
         var produced = pipeline.ProducedIds(size, done);
         Assert.Equal(size, produced.Distinct().Count());
         var enriched = pipeline.Read(Topics.UsersEnriched, size);
