@@ -1,35 +1,15 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using UserStream.Contracts;
-using UserStream.Ingest.Sources;
-using UserStream.Ingest.Sources.Generator;
-using UserStream.Process;
-using UserStream.Streaming.Kafka;
 using UserStream.Testing;
 
 namespace UserStream.Benchmarks;
 
 /// <summary>
 /// Throughput of the process stage (validate, enrich, exactly-once transactions, dead-lettering) against
-/// a plain consume→produce pass-through of the same records on the same mock cluster (same partitions,
-/// batching and consumer; idempotent producer; no validation, no transactions). Records are fed while
-/// they are consumed (the mock keeps only 5 MiB per partition) and every output is read back and counted.
-/// Options: --records N (default 50000), --partitions P (default 6).
+/// a plain consume→produce pass-through of the same records on the same mock cluster (see
+/// <see cref="ProcessThroughput"/>). Options: --records N (default 50000), --partitions P (default 6).
 /// </summary>
 public sealed class ProcessBenchmark : IBenchmark
 {
-    /// <summary>
-    /// Most records fed but not yet read back as outputs, per input partition: about 3 MiB of users, below the
-    /// mock's 5 MiB, and enough that the measured side never waits for input.
-    /// </summary>
-    private const int BacklogPerPartition = 3_000;
-
     public string Name => "process";
 
     public string Description => "process stage vs plain consume→produce pass-through (records/s, ratio), outputs counted";
@@ -38,197 +18,13 @@ public sealed class ProcessBenchmark : IBenchmark
     {
         var records = Option(args, "--records", 50_000);
         var partitions = Option(args, "--partitions", 6);
-        var limits = new BatchLimits();
-        var users = GenerateUsers(records);
-        Console.WriteLine(
-            $"{records} randomuser-shaped users (avg {users.Average(u => u.Value.Length):F0} B), {partitions} partitions, " +
-            $"batches of up to {limits.MaxCount} records / {limits.MaxWait.TotalMilliseconds} ms");
-
         await using var cluster = await MockKafkaCluster.StartAsync();
-        var stage = await MeasureAsync(cluster, "stage", users, partitions, (topics, ct) => RunStageAsync(cluster, topics, ct), cancellationToken);
-        var passThrough = await MeasureAsync(cluster, "pass-through", users, partitions, (topics, ct) => Task.Run(() => PassThrough(cluster, topics, limits, ct), ct), cancellationToken);
-
-        Console.WriteLine($"stage / pass-through: {stage / passThrough:P0} of the pass-through's throughput");
-    }
-
-    private static async Task<double> MeasureAsync(
-        MockKafkaCluster cluster,
-        string name,
-        List<Message<string, byte[]>> users,
-        int partitions,
-        Func<(string Input, string Output, string DeadLetter), CancellationToken, Task> run,
-        CancellationToken cancellationToken)
-    {
-        var suffix = Guid.NewGuid().ToString("N")[..8];
-        var topics = ($"{name}-in-{suffix}", $"{name}-out-{suffix}", $"{name}-dlq-{suffix}");
-        cluster.CreateTopic(topics.Item1, partitions);
-        cluster.CreateTopic(topics.Item2, partitions);
-        cluster.CreateTopic(topics.Item3, partitions);
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var counter = new OutputCounter(cluster.BootstrapServers, topics.Item2, users.Count);
-        var reading = Task.Run(() => counter.Run(stop.Token), stop.Token);
-        var processing = run(topics, stop.Token);
-
-        var clock = Stopwatch.StartNew();
-        await FeedAsync(cluster.BootstrapServers, topics.Item1, users, partitions * BacklogPerPartition, counter, stop.Token);
-        var complete = await Task.WhenAny(reading, Task.Delay(TimeSpan.FromMinutes(1), cancellationToken)) == reading;
-        var elapsed = clock.Elapsed;
-        await stop.CancelAsync();
-        await processing;
-
-        var rate = counter.Distinct / elapsed.TotalSeconds;
-        Console.WriteLine(
-            $"{name,-13} {rate,10:N0} records/s  ({counter.Distinct} of {users.Count} outputs in {elapsed.TotalSeconds:F1} s, " +
-            $"{counter.Total - counter.Distinct} duplicates)");
-        if (!complete || counter.Distinct != users.Count || counter.Total != users.Count)
-        {
-            throw new InvalidOperationException($"{name}: {counter.Total} outputs ({counter.Distinct} distinct) for {users.Count} inputs");
-        }
-
-        return rate;
-    }
-
-    /// <summary>Produces the users in chunks, never more than <paramref name="maxBacklog"/> ahead of the outputs read back.</summary>
-    private static async Task FeedAsync(
-        string bootstrapServers, string topic, List<Message<string, byte[]>> users, int maxBacklog, OutputCounter counter, CancellationToken cancellationToken)
-    {
-        var config = new ProducerConfig { BootstrapServers = bootstrapServers };
-        KafkaClientShapes.Idempotent(config);
-        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
-        const int chunk = 1_000;
-        for (var start = 0; start < users.Count; start += chunk)
-        {
-            while (start + chunk - counter.Distinct > maxBacklog)
-            {
-                await Task.Delay(5, cancellationToken);
-            }
-
-            var end = Math.Min(start + chunk, users.Count);
-            for (var i = start; i < end; i++)
-            {
-                var user = users[i];
-                user.Headers = new Headers().SetTimestamp(PipelineHeaders.IngestedAt, DateTimeOffset.UtcNow);
-                producer.Produce(topic, user);
-            }
-
-            producer.Flush(cancellationToken);
-        }
-    }
-
-    private static async Task RunStageAsync(MockKafkaCluster cluster, (string Input, string Output, string DeadLetter) topics, CancellationToken cancellationToken)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Process:InstanceId"] = "benchmark",
-            ["Process:ConsumerGroup"] = "processor-" + topics.Input,
-            ["Process:InputTopic"] = topics.Input,
-            ["Process:OutputTopic"] = topics.Output,
-            ["Process:DeadLetterTopic"] = topics.DeadLetter,
-        });
-        builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.AddProcessStage();
-        using var host = builder.Build();
-        await host.StartAsync(CancellationToken.None);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await host.StopAsync(CancellationToken.None);
-    }
-
-    /// <summary>The baseline: consume a batch, produce each record as it is, wait for the acks, commit the offsets.</summary>
-    private static void PassThrough(MockKafkaCluster cluster, (string Input, string Output, string DeadLetter) topics, BatchLimits limits, CancellationToken cancellationToken)
-    {
-        var clients = new KafkaClientFactory(Options.Create(new KafkaOptions { BootstrapServers = cluster.BootstrapServers }));
-        using var consumer = clients.CreateConsumer("pass-through-" + topics.Input, KafkaClientShapes.ReadCommittedManualCommit);
-        using var producer = clients.CreateProducer(KafkaClientShapes.Idempotent);
-        consumer.Subscribe(topics.Input);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var batch = consumer.ConsumeBatch(limits, cancellationToken);
-            if (batch.Count == 0)
-            {
-                continue;
-            }
-
-            foreach (var record in batch)
-            {
-                producer.Produce(topics.Output, new Message<string, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = record.Message.Headers });
-            }
-
-            producer.Flush(TimeSpan.FromSeconds(30));
-            consumer.Commit(batch.NextOffsets());
-        }
-
-        consumer.Close();
+        await ProcessThroughput.CompareAsync(cluster, records, partitions, cancellationToken);
     }
 
     private static int Option(string[] args, string name, int fallback)
     {
         var at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    /// <summary>Reads an output topic (read-committed) from the beginning while it is written, counting records and distinct keys.</summary>
-    private sealed class OutputCounter(string bootstrapServers, string topic, int expected)
-    {
-        private readonly HashSet<string> _keys = [];
-        private int _total;
-        private int _distinct;
-
-        public int Total => Volatile.Read(ref _total);
-        public int Distinct => Volatile.Read(ref _distinct);
-
-        public void Run(CancellationToken cancellationToken)
-        {
-            using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-            {
-                BootstrapServers = bootstrapServers,
-                GroupId = "counter-" + topic,
-                EnableAutoCommit = false,
-                IsolationLevel = IsolationLevel.ReadCommitted,
-            }).Build();
-            consumer.Assign(KafkaTopicReader.PartitionsOf(bootstrapServers, topic).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-            while (Distinct < expected && !cancellationToken.IsCancellationRequested)
-            {
-                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } result)
-                {
-                    Interlocked.Increment(ref _total);
-                    if (_keys.Add(result.Message.Key))
-                    {
-                        Interlocked.Increment(ref _distinct);
-                    }
-                }
-            }
-
-            // Anything that arrives shortly after the last expected output is a duplicate to report.
-            var until = DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
-            while (DateTime.UtcNow < until && !cancellationToken.IsCancellationRequested)
-            {
-                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
-                {
-                    Interlocked.Increment(ref _total);
-                }
-            }
-
-            consumer.Close();
-        }
-    }
-
-    /// <summary>Users from the ingest stage's offline generator (randomuser's shape, many scripts), keyed by login.uuid.</summary>
-    private static List<Message<string, byte[]>> GenerateUsers(int count)
-    {
-        const int pageSize = 5_000;
-        var generator = UserGenerator.Create();
-        return [.. Enumerable.Range(1, (count + pageSize - 1) / pageSize)
-            .SelectMany(page => generator.Generate(new PageRequest("process-benchmark", page, Math.Min(pageSize, count - (page - 1) * pageSize))))
-            .Select(user => new Message<string, byte[]> { Key = user.Key!, Value = user.Json })];
     }
 }

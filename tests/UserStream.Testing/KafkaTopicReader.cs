@@ -55,6 +55,49 @@ public static class KafkaTopicReader
         return records;
     }
 
+    /// <summary>
+    /// Every record of <paramref name="topic"/> from the beginning up to its end at the time of reading (for
+    /// read-committed: up to the last stable offset), known by reaching the end of every partition (or what
+    /// arrived within <paramref name="timeout"/>, 20 s unless told). Unlike <see cref="ReadAll"/> it needs no
+    /// expected count: use it to show that a topic holds nothing (more).
+    /// </summary>
+    public static List<ConsumeResult<string, byte[]>> ReadToEnd(
+        string bootstrapServers, string topic, IsolationLevel isolation = IsolationLevel.ReadCommitted, TimeSpan? timeout = null)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "snapshot-" + Guid.NewGuid().ToString("N"),
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+            IsolationLevel = isolation,
+        }).Build();
+        var partitions = PartitionsOf(bootstrapServers, topic);
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var atEnd = new HashSet<Partition>();
+        var records = new List<ConsumeResult<string, byte[]>>();
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (atEnd.Count < partitions.Count && DateTime.UtcNow < until)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { } result)
+            {
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
+            {
+                atEnd.Add(result.Partition);
+            }
+            else
+            {
+                records.Add(result);
+            }
+        }
+
+        consumer.Close();
+        return records;
+    }
+
     /// <summary>The partition ids of <paramref name="topic"/> as the cluster reports them.</summary>
     public static IReadOnlyList<Partition> PartitionsOf(string bootstrapServers, string topic)
     {

@@ -67,41 +67,8 @@ internal static class ProcessStageHarness
     }
 
     /// <summary>Every record of <paramref name="topic"/> up to its end (for read-committed: up to the last stable offset).</summary>
-    public static List<ConsumeResult<string, byte[]>> ReadToEnd(string bootstrapServers, string topic, IsolationLevel isolation)
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = "snapshot-" + Guid.NewGuid().ToString("N"),
-            EnableAutoCommit = false,
-            EnablePartitionEof = true,
-            IsolationLevel = isolation,
-        }).Build();
-        var partitions = KafkaTopicReader.PartitionsOf(bootstrapServers, topic);
-        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var atEnd = new HashSet<Partition>();
-        var records = new List<ConsumeResult<string, byte[]>>();
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (atEnd.Count < partitions.Count && DateTime.UtcNow < until)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { } result)
-            {
-                continue;
-            }
-
-            if (result.IsPartitionEOF)
-            {
-                atEnd.Add(result.Partition);
-            }
-            else
-            {
-                records.Add(result);
-            }
-        }
-
-        consumer.Close();
-        return records;
-    }
+    public static List<ConsumeResult<string, byte[]>> ReadToEnd(string bootstrapServers, string topic, IsolationLevel isolation) =>
+        KafkaTopicReader.ReadToEnd(bootstrapServers, topic, isolation);
 
     /// <summary>
     /// The guarantee: <paramref name="outputs"/> hold exactly one users_enriched record per id of

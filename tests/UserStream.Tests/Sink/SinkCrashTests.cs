@@ -37,7 +37,7 @@ public sealed class SinkCrashTests(KafkaBroker broker, PostgresDatabase database
 
             await rig.ProduceAsync(users[1_000..]);
 
-            var blockedWriter = await SinkRig.EventuallyAsync(() => BlockedWriterAsync(source), pid => pid is not null);
+            var blockedWriter = await Eventually.Async(() => BlockedWriterAsync(source), pid => pid is not null);
             Assert.True(blockedWriter is not null, $"the sink never tried to write again; its output:\n{first.RecentOutput()}");
 
             first.Kill();

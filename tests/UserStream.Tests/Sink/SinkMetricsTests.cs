@@ -49,7 +49,7 @@ public sealed class SinkMetricsTests(KafkaBroker broker, PostgresDatabase databa
             && m.Tags.Contains(new KeyValuePair<string, object?>("reason", "deserialization_failed"))).Sum(m => m.Value));
         Assert.Contains(SinkMetrics.WriteDurationName, doubles);
 
-        var lag = await SinkRig.EventuallyAsync(
+        var lag = await Eventually.Async(
             () =>
             {
                 var observed = new List<long>();

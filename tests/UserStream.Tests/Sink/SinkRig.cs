@@ -66,24 +66,8 @@ internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database,
         }
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds (or the time is up) and returns its last value.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null)
-    {
-        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var value = await probe();
-            if (condition(value) || DateTime.UtcNow > until)
-            {
-                return value;
-            }
-
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-    }
-
     public Task<long> WaitForRowsAsync(IReadOnlyCollection<Guid> ids, long expected, TimeSpan? timeout = null) =>
-        EventuallyAsync(() => RowsAsync(ids), n => n >= expected, timeout);
+        Eventually.Async(() => RowsAsync(ids), n => n >= expected, timeout);
 
     /// <summary>The sum over partitions of the offsets the sink's group committed (0 for none).</summary>
     public long CommittedTotal()
@@ -101,7 +85,7 @@ internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database,
     }
 
     public Task<long> WaitForCommittedAsync(long expected, TimeSpan? timeout = null) =>
-        EventuallyAsync(() => Task.FromResult(CommittedTotal()), n => n >= expected, timeout);
+        Eventually.Async(() => Task.FromResult(CommittedTotal()), n => n >= expected, timeout);
 
     public List<ConsumeResult<string, byte[]>> ReadDeadLetters(int expected, TimeSpan? timeout = null) =>
         KafkaTopicReader.ReadAll(broker.BootstrapServers, DeadLetterTopic, expected, timeout ?? TimeSpan.FromSeconds(15));

@@ -1,0 +1,621 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using UserStream.Contracts;
+using UserStream.Ingest;
+using UserStream.Process;
+using UserStream.Sink;
+using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Telemetry;
+using UserStream.Testing;
+
+namespace UserStream.Benchmarks;
+
+/// <summary>
+/// The whole pipeline streaming: ingest (offline generator, runs triggered over its HTTP API) → mock Kafka →
+/// process → sink → PostgreSQL, every stage with its service's defaults (batches of 500 / 200 ms).
+/// <list type="number">
+/// <item>The three stages in this process: a fixed offered rate (runs of rate/10 users every 100 ms), then full
+/// speed (runs of 2,500 users as fast as the pipeline drains them, at most 2,000 users per partition in flight,
+/// because the mock keeps only 5 MiB per partition). Throughput = users stored / (last stored − first trigger).
+/// Latency of every user = the end of the sink's per-record <c>store write</c> span (the store confirmed the
+/// batch holding the user's row; collected by an <see cref="ActivityListener"/> on <c>UserStream.Sink</c>) −
+/// the user's <c>ingested_at</c> (the ingestor's clock when it produced the record; same machine clock).</item>
+/// <item>The processor beside a plain consume→produce pass-through on the same broker (<see cref="ProcessThroughput"/>).</item>
+/// <item>Each stage in its own process (tests/UserStream.StageRunner, server GC like the Web SDK services): full
+/// speed again, and each stage's peak resident memory (VmHWM of /proc/&lt;pid&gt;/status).</item>
+/// </list>
+/// Every phase checks that each user the runs produced is stored once, or dead-lettered with its reason.
+/// Options: --rate N (1000) --seconds S (15) --records N (100000, full speed) --process-records N (20000)
+/// --memory-records N (60000) --partitions P (6).
+/// </summary>
+public sealed class PipelineBenchmark : IBenchmark
+{
+    private const int FullSpeedRunSize = 2_500;
+    private const int ShortFetchWaitMs = 20;
+    private const int InFlightPerPartition = 2_000;
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(60);
+
+    public string Name => "pipeline";
+
+    public string Description =>
+        "ingest → process → sink → PostgreSQL: end-to-end users/s, latency p50/p95/p99 at a fixed rate and at full speed, processor vs pass-through, peak memory per stage; checks nothing is lost";
+
+    public async Task RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var rate = Option(args, "--rate", 1_000);
+        var seconds = Option(args, "--seconds", 15);
+        var fullSpeed = Option(args, "--records", 100_000);
+        var processRecords = Option(args, "--process-records", 20_000);
+        var memoryRecords = Option(args, "--memory-records", 60_000);
+        var partitions = Option(args, "--partitions", 6);
+        var total = Stopwatch.StartNew();
+        Console.WriteLine($"machine: {Machine()}; PostgreSQL {await ServerVersionAsync()}; mock Kafka cluster of 3 brokers, {partitions} partitions per topic");
+
+        Console.WriteLine("-- 1. the three stages in this process, the services' defaults");
+        await InProcessAsync(partitions, [], async (pipeline, ingest, cluster, database) =>
+        {
+            var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
+            await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+            var storedBefore = pipeline.Stored.Count;
+            var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
+            await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
+        }, cancellationToken);
+
+        // The mock broker holds an empty fetch for fetch.wait.max.ms (500 ms by default) even when data arrives
+        // meanwhile; a Kafka broker answers at once. At a low rate the consumers' fetches are mostly empty.
+        Console.WriteLine($"-- 1b. the same with Kafka:Settings:fetch.wait.max.ms={ShortFetchWaitMs} (the mock answers an empty fetch only after this wait; Kafka answers when data arrives)");
+        await InProcessAsync(partitions, new() { ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}" }, async (pipeline, ingest, cluster, database) =>
+        {
+            var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
+            await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+        }, cancellationToken);
+
+        Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
+        await using (var cluster = await MockKafkaCluster.StartAsync())
+        {
+            await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken);
+        }
+
+        Console.WriteLine("-- 3. each stage in its own process (StageRunner, server GC)");
+        await using (var cluster = await MockKafkaCluster.StartAsync())
+        await using (var database = await PostgresTestDatabase.CreateAsync())
+        {
+            CreateTopics(cluster, partitions);
+            await MeasureAsProcessesAsync(cluster, database, memoryRecords, partitions, cancellationToken);
+        }
+
+        Console.WriteLine($"done in {total.Elapsed.TotalSeconds:F0} s");
+    }
+
+    /// <summary>A fresh cluster and database, the three stages in this process (with <paramref name="settings"/> added to each), ingest ready.</summary>
+    private static async Task InProcessAsync(
+        int partitions,
+        Dictionary<string, string?> settings,
+        Func<InProcessPipeline, IngestApi, MockKafkaCluster, PostgresTestDatabase, Task> measure,
+        CancellationToken cancellationToken)
+    {
+        await using var cluster = await MockKafkaCluster.StartAsync();
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        CreateTopics(cluster, partitions);
+        await using var pipeline = await InProcessPipeline.StartAsync(cluster, database, settings, cancellationToken);
+        using var ingest = new IngestApi(pipeline.IngestAddress);
+        await ingest.WaitUntilReadyAsync(cancellationToken);
+        await measure(pipeline, ingest, cluster, database);
+    }
+
+    // ---- offering load ----
+
+    /// <summary>What one phase offered: its runs, the users they asked for, when it started, how long triggering took.</summary>
+    private sealed record Offer(List<Guid> Runs, int Offered, DateTime StartedAt, TimeSpan Offering);
+
+    /// <summary>One run of rate/10 users every 100 ms (a refused trigger, while a run is still going, is retried at once).</summary>
+    private static async Task<Offer> OfferAtFixedRateAsync(
+        IngestApi ingest, ConcurrentDictionary<Guid, DateTime> stored, int rate, int seconds, CancellationToken cancellationToken)
+    {
+        var perTick = Math.Max(1, rate / 10);
+        var runs = new List<Guid>();
+        var storedBefore = stored.Count;
+        var startedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        for (var tick = 0; tick < seconds * 10; tick++)
+        {
+            var due = Tick * tick - clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, cancellationToken);
+            }
+
+            runs.Add(await ingest.TriggerUntilStartedAsync(perTick, cancellationToken));
+        }
+
+        var offering = clock.Elapsed;
+        await WaitForStoredAsync(() => stored.Count - storedBefore, runs.Count * perTick, cancellationToken);
+        return new Offer(runs, runs.Count * perTick, startedAt, offering);
+    }
+
+    /// <summary>Runs of 2,500 users, triggered whenever fewer than 2,000 users per partition are in flight.</summary>
+    private static async Task<Offer> OfferAtFullSpeedAsync(
+        IngestApi ingest, Func<int> storedSoFar, int records, int partitions, CancellationToken cancellationToken)
+    {
+        var runs = new List<Guid>();
+        var offered = 0;
+        var startedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        while (offered < records)
+        {
+            var size = Math.Min(FullSpeedRunSize, records - offered);
+            if (offered + size - storedSoFar() > partitions * InFlightPerPartition)
+            {
+                await Task.Delay(5, cancellationToken);
+                continue;
+            }
+
+            runs.Add(await ingest.TriggerUntilStartedAsync(size, cancellationToken));
+            offered += size;
+        }
+
+        var offering = clock.Elapsed;
+        await WaitForStoredAsync(storedSoFar, offered, cancellationToken);
+        return new Offer(runs, offered, startedAt, offering);
+    }
+
+    /// <summary>Until <paramref name="expected"/> are stored, or nothing more arrived for 5 s (dead letters), or 60 s.</summary>
+    private static async Task WaitForStoredAsync(Func<int> stored, int expected, CancellationToken cancellationToken)
+    {
+        var last = -1;
+        var lastChange = Stopwatch.StartNew();
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < DrainTimeout)
+        {
+            var now = stored();
+            if (now >= expected)
+            {
+                return;
+            }
+
+            if (now != last)
+            {
+                last = now;
+                lastChange.Restart();
+            }
+            else if (lastChange.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                return;
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    // ---- figures and checks ----
+
+    private static async Task ReportAsync(
+        string name, Offer offer, IngestApi ingest, PostgresTestDatabase database, ConcurrentDictionary<Guid, DateTime> storedAt,
+        MockKafkaCluster cluster, CancellationToken cancellationToken)
+    {
+        var runs = await ingest.GetRunsAsync(offer.Runs, cancellationToken);
+        var rows = await RowsAsync(database, offer.Runs, cancellationToken);
+        var latencies = new List<double>(rows.Count);
+        var lastStored = offer.StartedAt;
+        foreach (var (id, ingestedAt) in rows)
+        {
+            if (storedAt.TryGetValue(id, out var at))
+            {
+                latencies.Add((at - ingestedAt.UtcDateTime).TotalMilliseconds);
+                lastStored = at > lastStored ? at : lastStored;
+            }
+        }
+
+        var elapsed = (lastStored - offer.StartedAt).TotalSeconds;
+        Console.WriteLine(
+            $"{name}: offered {offer.Offered:N0} users in {offer.Offering.TotalSeconds:F1} s ({offer.Offered / offer.Offering.TotalSeconds:N0}/s, {offer.Runs.Count} runs); " +
+            $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
+        Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
+        CheckNothingLost(name, runs, rows.Count, latencies.Count, DeadLetters(cluster, runs));
+    }
+
+    private static void CheckNothingLost(string name, List<RunView> runs, int rows, int timed, List<string> deadLetters)
+    {
+        var produced = runs.Sum(r => r.Produced);
+        var failedRuns = runs.Count(r => r.Status != "succeeded");
+        var reasons = string.Join(", ", deadLetters.GroupBy(d => d).Select(g => $"{g.Key} ×{g.Count()}"));
+        Console.WriteLine(
+            $"  check: {runs.Count} runs, {failedRuns} not succeeded; produced {produced:N0} = stored {rows:N0} + dead-lettered {deadLetters.Count:N0}" +
+            (deadLetters.Count > 0 ? $" ({reasons})" : ""));
+        if (failedRuns > 0 || produced != rows + deadLetters.Count || timed != rows)
+        {
+            throw new InvalidOperationException(
+                $"{name}: records lost or doubled: produced {produced}, stored {rows} ({timed} seen stored), dead-lettered {deadLetters.Count}, {failedRuns} runs not succeeded");
+        }
+    }
+
+    /// <summary>The error codes of the dead letters of <paramref name="runs"/>.</summary>
+    private static List<string> DeadLetters(MockKafkaCluster cluster, List<RunView> runs)
+    {
+        var ids = runs.Select(r => r.Id.ToString()).ToHashSet();
+        return [.. KafkaTopicReader.ReadToEnd(cluster.BootstrapServers, Topics.DeadLetter)
+            .Where(d => d.Message.Headers.GetString(PipelineHeaders.RunId) is { } run && ids.Contains(run))
+            .Select(d => d.Message.Headers.GetString(DeadLetterHeaders.ErrorCode) ?? "?")];
+    }
+
+    private static string Percentiles(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return "none";
+        }
+
+        values.Sort();
+        double At(double p) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
+        return $"p50 {At(0.50):F0}, p95 {At(0.95):F0}, p99 {At(0.99):F0}, max {values[^1]:F0}";
+    }
+
+    private static async Task<List<(Guid Id, DateTimeOffset IngestedAt)>> RowsAsync(PostgresTestDatabase database, List<Guid> runs, CancellationToken cancellationToken)
+    {
+        await using var source = database.CreateDataSource();
+        await using var command = source.CreateCommand("SELECT id, ingested_at FROM created_users WHERE run_id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. runs.Select(r => r.ToString())] });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(Guid, DateTimeOffset)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+        }
+
+        return rows;
+    }
+
+    private static async Task<long> RowCountAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
+    {
+        await using var command = source.CreateCommand("SELECT count(*) FROM created_users");
+        try
+        {
+            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    }
+
+    // ---- phase 3: one process per stage ----
+
+    private static async Task MeasureAsProcessesAsync(
+        MockKafkaCluster cluster, PostgresTestDatabase database, int records, int partitions, CancellationToken cancellationToken)
+    {
+        var port = FreePort();
+        var ingestSettings = StageSettings.Ingest(cluster, database);
+        ingestSettings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        var stages = new (string Name, Dictionary<string, string?> Settings)[]
+        {
+            ("ingest", ingestSettings),
+            ("process", StageSettings.Process(cluster)),
+            ("sink", StageSettings.Sink(cluster, database)),
+        };
+        var children = new List<(string Name, StageProcess Process)>();
+        try
+        {
+            foreach (var (name, settings) in stages)
+            {
+                settings["DOTNET_gcServer"] = "1";
+                settings["Logging:LogLevel:Default"] = "Warning";
+                children.Add((name, StageProcess.Start(name, settings)));
+            }
+
+            using var ingest = new IngestApi(new Uri($"http://127.0.0.1:{port}"));
+            await ingest.WaitUntilReadyAsync(cancellationToken, () => children[0].Process.RecentOutput());
+            await using var source = database.CreateDataSource();
+            var stored = 0L;
+            var lastRowSeenAt = DateTime.UtcNow;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var counting = Task.Run(
+                async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        var count = await RowCountAsync(source, CancellationToken.None);
+                        if (count != Volatile.Read(ref stored))
+                        {
+                            lastRowSeenAt = DateTime.UtcNow;
+                            Volatile.Write(ref stored, count);
+                        }
+
+                        await Task.Delay(50, CancellationToken.None);
+                    }
+                },
+                CancellationToken.None);
+
+            // Warm-up: every stage has joined its group, initialised its clients and compiled its hot paths.
+            await ingest.TriggerUntilStartedAsync(FullSpeedRunSize, cancellationToken);
+            await WaitForStoredAsync(() => (int)Volatile.Read(ref stored), FullSpeedRunSize, cancellationToken);
+            var before = (int)Volatile.Read(ref stored);
+
+            var offer = await OfferAtFullSpeedAsync(ingest, () => (int)Volatile.Read(ref stored) - before, records, partitions, cancellationToken);
+            await stop.CancelAsync();
+            await counting;
+            var elapsed = lastRowSeenAt - offer.StartedAt;
+
+            var rows = (await RowsAsync(database, offer.Runs, cancellationToken)).Count;
+            Console.WriteLine(
+                $"full speed as three processes: stored {rows:N0} in {elapsed.TotalSeconds:F1} s = {rows / elapsed.TotalSeconds:N0} users/s end to end " +
+                "(the last row seen by polling every 50 ms)");
+            Console.WriteLine("  peak memory (VmHWM): " + string.Join(", ", children.Select(c => $"{c.Name} {PeakMiB(c.Process):F0} MiB")));
+            var runs = await ingest.GetRunsAsync(offer.Runs, cancellationToken);
+            CheckNothingLost("three processes", runs, rows, rows, DeadLetters(cluster, runs));
+        }
+        finally
+        {
+            foreach (var (_, process) in children)
+            {
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Peak resident set size of the process (kernel's VmHWM), MiB.</summary>
+    private static double PeakMiB(StageProcess process)
+    {
+        if (process.HasExited)
+        {
+            throw new InvalidOperationException($"a stage exited early:\n{process.RecentOutput()}");
+        }
+
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var kb = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        return kb / 1024.0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    // ---- setup ----
+
+    private static void CreateTopics(MockKafkaCluster cluster, int partitions)
+    {
+        cluster.CreateTopic(Topics.UsersCreated, partitions);
+        cluster.CreateTopic(Topics.UsersEnriched, partitions);
+        cluster.CreateTopic(Topics.DeadLetter, partitions);
+    }
+
+    private static string Machine()
+    {
+        var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        var gib = long.Parse(memory["MemTotal:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0 / 1024.0;
+        var os = File.Exists("/etc/os-release")
+            ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?["PRETTY_NAME=".Length..].Trim('"')
+            : null;
+        return $"{Environment.ProcessorCount} cores, {gib:F1} GiB, {os ?? RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
+    }
+
+    private static async Task<string> ServerVersionAsync()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        await using var source = database.CreateDataSource();
+        await using var command = source.CreateCommand("SHOW server_version");
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    /// <summary>The stages' configuration, with the services' keys; everything else at the services' defaults.</summary>
+    private static class StageSettings
+    {
+        public static Dictionary<string, string?> Ingest(MockKafkaCluster cluster, PostgresTestDatabase database) => new()
+        {
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
+            ["Ingest:Source"] = "Generator",
+            ["Ingest:Schedule:Paused"] = "true",
+        };
+
+        public static Dictionary<string, string?> Process(MockKafkaCluster cluster) => new()
+        {
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Process:InstanceId"] = "processor-0",
+        };
+
+        public static Dictionary<string, string?> Sink(MockKafkaCluster cluster, PostgresTestDatabase database) => new()
+        {
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
+        };
+    }
+
+    /// <summary>
+    /// The three stages hosted in this process as their services host them (the ingest API on a loopback
+    /// port), and the time each user's row was confirmed by the store, from the sink's spans.
+    /// </summary>
+    private sealed class InProcessPipeline : IAsyncDisposable
+    {
+        private readonly List<IHost> _hosts = [];
+        private readonly ActivityListener _listener;
+
+        private InProcessPipeline()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == StageTelemetry.Sink,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = span =>
+                {
+                    if (span is { DisplayName: "store write", Kind: ActivityKind.Internal } && span.GetTagItem("userstream.user.id") is string id)
+                    {
+                        Stored.TryAdd(Guid.Parse(id), span.StartTimeUtc + span.Duration);
+                    }
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        /// <summary>Per user id, when the store confirmed its row (UTC).</summary>
+        public ConcurrentDictionary<Guid, DateTime> Stored { get; } = new();
+
+        public Uri IngestAddress { get; private set; } = null!;
+
+        public static async Task<InProcessPipeline> StartAsync(
+            MockKafkaCluster cluster, PostgresTestDatabase database, Dictionary<string, string?> extra, CancellationToken cancellationToken)
+        {
+            var pipeline = new InProcessPipeline();
+            try
+            {
+                var ingest = WebApplication.CreateSlimBuilder();
+                ingest.WebHost.UseUrls("http://127.0.0.1:0");
+                var app = Configure(ingest, With(StageSettings.Ingest(cluster, database), extra), b => b.AddIngestStage()).Build();
+                app.MapIngestEndpoints();
+                await pipeline.StartAsync(app, cancellationToken);
+                pipeline.IngestAddress = new Uri(app.Urls.First());
+
+                var process = Host.CreateApplicationBuilder();
+                await pipeline.StartAsync(Configure(process, With(StageSettings.Process(cluster), extra), b => b.AddProcessStage()).Build(), cancellationToken);
+
+                var sink = Host.CreateApplicationBuilder();
+                await pipeline.StartAsync(Configure(sink, With(StageSettings.Sink(cluster, database), extra), b => b.AddSinkStage()).Build(), cancellationToken);
+                return pipeline;
+            }
+            catch
+            {
+                await pipeline.DisposeAsync();
+                throw;
+            }
+        }
+
+        private static Dictionary<string, string?> With(Dictionary<string, string?> settings, Dictionary<string, string?> extra)
+        {
+            foreach (var (key, value) in extra)
+            {
+                settings[key] = value;
+            }
+
+            return settings;
+        }
+
+        private static T Configure<T>(T builder, Dictionary<string, string?> settings, Action<T> addStage)
+            where T : IHostApplicationBuilder
+        {
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            addStage(builder);
+            return builder;
+        }
+
+        private async Task StartAsync(IHost host, CancellationToken cancellationToken)
+        {
+            _hosts.Add(host);
+            await host.StartAsync(cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            for (var i = _hosts.Count - 1; i >= 0; i--)
+            {
+                await _hosts[i].StopAsync(CancellationToken.None);
+                (_hosts[i] as IDisposable)?.Dispose();
+            }
+
+            _listener.Dispose();
+        }
+    }
+
+    /// <summary>A run as <c>GET /runs/{id}</c> shows it (the fields the benchmark reads).</summary>
+    private sealed record RunView(Guid Id, string Status, int Produced);
+
+    /// <summary>The ingest stage's HTTP API.</summary>
+    private sealed class IngestApi(Uri address) : IDisposable
+    {
+        private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+        private readonly HttpClient _http = new() { BaseAddress = address };
+
+        public void Dispose() => _http.Dispose();
+
+        public async Task WaitUntilReadyAsync(CancellationToken cancellationToken, Func<string>? output = null)
+        {
+            var until = Stopwatch.StartNew();
+            while (true)
+            {
+                try
+                {
+                    using var response = await _http.GetAsync(new Uri("/schedule", UriKind.Relative), cancellationToken);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        return;
+                    }
+                }
+                catch (HttpRequestException) when (until.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    // Not listening yet.
+                }
+
+                if (until.Elapsed > TimeSpan.FromSeconds(30))
+                {
+                    throw new InvalidOperationException($"the ingest stage did not become ready:\n{output?.Invoke()}");
+                }
+
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+
+        /// <summary>POST /runs {size}; while a run is in progress (409) the trigger is repeated.</summary>
+        public async Task<Guid> TriggerUntilStartedAsync(int size, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                using var response = await _http.PostAsJsonAsync(new Uri("/runs", UriKind.Relative), new { size }, cancellationToken);
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    return (await response.Content.ReadFromJsonAsync<RunView>(Json, cancellationToken))!.Id;
+                }
+
+                if (response.StatusCode != HttpStatusCode.Conflict)
+                {
+                    throw new InvalidOperationException($"POST /runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                }
+
+                await Task.Delay(1, cancellationToken);
+            }
+        }
+
+        /// <summary>The runs, each once it has ended.</summary>
+        public async Task<List<RunView>> GetRunsAsync(IEnumerable<Guid> ids, CancellationToken cancellationToken)
+        {
+            var runs = new List<RunView>();
+            foreach (var id in ids)
+            {
+                while (true)
+                {
+                    var run = (await _http.GetFromJsonAsync<RunView>(new Uri($"/runs/{id}", UriKind.Relative), Json, cancellationToken))!;
+                    if (run.Status != "running")
+                    {
+                        runs.Add(run);
+                        break;
+                    }
+
+                    await Task.Delay(20, cancellationToken);
+                }
+            }
+
+            return runs;
+        }
+    }
+}
