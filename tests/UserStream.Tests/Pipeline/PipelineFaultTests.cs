@@ -25,7 +25,7 @@ public sealed class PipelineFaultTests
         await pipeline.StartProcessorAsync();
         await pipeline.StartSinkAsync();
 
-        var first = await ingest.Api.WaitForRunAsync((await ingest.Api.TriggerAsync(RunSize)).Id, PipelineRig.StreamTimeout);
+        var first = await PipelineRig.RunAsync(ingest, RunSize);
         await Eventually.Async(pipeline.RowCountAsync, n => n > 0, PipelineRig.StreamTimeout);
 
         // Every broker goes away while the first run's users are on their way and the second run produces.
@@ -33,7 +33,7 @@ public sealed class PipelineFaultTests
         RunDto second;
         try
         {
-            second = await ingest.Api.TriggerAsync(RunSize);
+            second = await PipelineRig.TriggerAsync(ingest, RunSize);
             await Task.Delay(TimeSpan.FromSeconds(4), Ct);
         }
         finally
@@ -41,7 +41,7 @@ public sealed class PipelineFaultTests
             pipeline.Broker.SetBrokerUp(-1);
         }
 
-        second = await ingest.Api.WaitForRunAsync(second.Id, PipelineRig.StreamTimeout);
+        second = await PipelineRig.WaitForRunAsync(ingest, second.Id);
         await AssertEveryUserOnceAsync(pipeline, [first, second]);
     }
 
@@ -53,12 +53,12 @@ public sealed class PipelineFaultTests
         await pipeline.StartProcessorAsync();
         var sink = pipeline.StartSinkProcess();
 
-        var first = await ingest.Api.WaitForRunAsync((await ingest.Api.TriggerAsync(RunSize)).Id, PipelineRig.StreamTimeout);
+        var first = await PipelineRig.RunAsync(ingest, RunSize);
         Assert.True(await pipeline.WaitForRowsAsync(RunSize) == RunSize, $"the sink did not store the first run; its output:\n{sink.RecentOutput()}");
 
         // The database refuses connections while the second run's users reach the sink; the sink, holding a
         // batch it could not write, is killed; the database comes back; a new sink takes over.
-        var second = await ingest.Api.TriggerAsync(RunSize);
+        var second = await PipelineRig.TriggerAsync(ingest, RunSize);
         await pipeline.Database.RefuseConnectionsAsync();
         try
         {
@@ -73,7 +73,7 @@ public sealed class PipelineFaultTests
             await pipeline.Database.AcceptConnectionsAsync();
         }
 
-        second = await ingest.Api.WaitForRunAsync(second.Id, PipelineRig.StreamTimeout);
+        second = await PipelineRig.WaitForRunAsync(ingest, second.Id);
         var restarted = pipeline.StartSinkProcess();
         await AssertEveryUserOnceAsync(pipeline, [first, second], restarted);
     }
@@ -86,7 +86,7 @@ public sealed class PipelineFaultTests
         var processor = pipeline.StartProcessorProcess();
         await pipeline.StartSinkAsync();
 
-        var first = await ingest.Api.WaitForRunAsync((await ingest.Api.TriggerAsync(RunSize)).Id, PipelineRig.StreamTimeout);
+        var first = await PipelineRig.RunAsync(ingest, RunSize);
         Assert.True(await pipeline.WaitForRowsAsync(RunSize) == RunSize, $"the first run was not stored; the processor's output:\n{processor.RecentOutput()}");
 
         // 1. The processor's transaction commits hang (the coordinator keeps answering "loading"): the
@@ -95,7 +95,7 @@ public sealed class PipelineFaultTests
         pipeline.Broker.PushRequestErrors(KafkaApi.EndTxn, [.. Enumerable.Repeat(ErrorCode.GroupLoadInProgress, 500)]);
         try
         {
-            second = await ingest.Api.TriggerAsync(RunSize);
+            second = await PipelineRig.TriggerAsync(ingest, RunSize);
             var open = await Eventually.Async(() => Task.FromResult(OpenTransactionOutputs(pipeline)), n => n > 0);
             Assert.True(open > 0, $"the processor never held a transaction open; its output:\n{processor.RecentOutput()}");
             processor.Kill();
@@ -105,7 +105,7 @@ public sealed class PipelineFaultTests
             pipeline.Broker.ClearRequestErrors(KafkaApi.EndTxn);
         }
 
-        second = await ingest.Api.WaitForRunAsync(second.Id, PipelineRig.StreamTimeout);
+        second = await PipelineRig.WaitForRunAsync(ingest, second.Id);
         processor = pipeline.StartProcessorProcess();
         Assert.True(await pipeline.WaitForRowsAsync(2 * RunSize) == 2 * RunSize, $"the second run was not stored; the processor's output:\n{processor.RecentOutput()}");
 
@@ -117,7 +117,7 @@ public sealed class PipelineFaultTests
         pipeline.Broker.PushRequestErrors(KafkaApi.OffsetCommit, [.. Enumerable.Repeat(ErrorCode.GroupLoadInProgress, 500)]);
         try
         {
-            third = await ingest.Api.TriggerAsync(RunSize);
+            third = await PipelineRig.TriggerAsync(ingest, RunSize);
             var outputs = await Eventually.Async(() => Task.FromResult(CommittedOutputs(pipeline)), n => n > before);
             Assert.True(outputs > before, $"the processor committed nothing of the third run; its output:\n{processor.RecentOutput()}");
             processor.Kill();
@@ -127,7 +127,7 @@ public sealed class PipelineFaultTests
             pipeline.Broker.ClearRequestErrors(KafkaApi.OffsetCommit);
         }
 
-        third = await ingest.Api.WaitForRunAsync(third.Id, PipelineRig.StreamTimeout);
+        third = await PipelineRig.WaitForRunAsync(ingest, third.Id);
         var restarted = pipeline.StartProcessorProcess();
         await AssertEveryUserOnceAsync(pipeline, [first, second, third], restarted);
     }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
 using Confluent.Kafka;
 using Npgsql;
 using UserStream.Contracts;
@@ -157,6 +159,55 @@ internal sealed class PipelineRig : IAsyncDisposable
         _stops.Add(process.DisposeAsync);
         return process;
     }
+
+    // ---- the ingest API, as a client that honours its answers uses it ----
+
+    /// <summary>
+    /// POST /runs {size}; repeated while the answer is 409 (the previous run, already ended in the ledger, is
+    /// still being released) or 503 (the ledger is unreachable), as the API's answers invite.
+    /// </summary>
+    public static async Task<RunDto> TriggerAsync(IngestStage ingest, int size)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            using var response = await ingest.Api.PostRunsAsync(new { size });
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                return (await response.Content.ReadFromJsonAsync<RunDto>(IngestApiClient.Json, Ct))!;
+            }
+
+            Assert.True(
+                response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until,
+                $"POST /runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>GET /runs/{id} until the run has ended; a 503 (ledger unreachable, e.g. just after a database outage) is asked again.</summary>
+    public static async Task<RunDto> WaitForRunAsync(IngestStage ingest, Guid id)
+    {
+        var until = DateTime.UtcNow + StreamTimeout;
+        while (true)
+        {
+            using var response = await ingest.Api.Http.GetAsync(new Uri($"/runs/{id}", UriKind.Relative), Ct);
+            if (response.StatusCode == HttpStatusCode.OK
+                && await response.Content.ReadFromJsonAsync<RunDto>(IngestApiClient.Json, Ct) is { Status: not "running" } run)
+            {
+                return run;
+            }
+
+            Assert.True(
+                response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
+                $"GET /runs/{id} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
+            Assert.True(DateTime.UtcNow < until, $"run {id} did not end within {StreamTimeout}");
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>Triggers a run of <paramref name="size"/> users and waits until it ended.</summary>
+    public static async Task<RunDto> RunAsync(IngestStage ingest, int size) =>
+        await WaitForRunAsync(ingest, (await TriggerAsync(ingest, size)).Id);
 
     // ---- what the pipeline did ----
 

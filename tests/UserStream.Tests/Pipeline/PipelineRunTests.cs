@@ -24,8 +24,8 @@ public sealed class PipelineRunTests
         await pipeline.StartProcessorAsync();
         await pipeline.StartSinkAsync();
 
-        var run = await ingest.Api.TriggerAsync(size);
-        var done = await ingest.Api.WaitForRunAsync(run.Id, PipelineRig.StreamTimeout);
+        var run = await PipelineRig.TriggerAsync(ingest, size);
+        var done = await PipelineRig.WaitForRunAsync(ingest, run.Id);
         var rows = await pipeline.WaitForRowsAsync(size);
 
         PipelineAssert.Succeeded(done, size);
@@ -55,13 +55,13 @@ public sealed class PipelineRunTests
         await pipeline.StartSinkAsync();
 
         // The bad records are produced to users_created while the run produces its users.
-        var run = await ingest.Api.TriggerAsync(size);
+        var run = await PipelineRig.TriggerAsync(ingest, size);
         await KafkaTopicReader.ProduceAsync(
             pipeline.BootstrapServers,
             Topics.UsersCreated,
             BadInputs.All.Select(c => new Message<string, byte[]> { Key = c.Key!, Value = c.Value!, Headers = new Headers().SetString(CaseHeader, c.Name) }),
             TestContext.Current.CancellationToken);
-        var done = await ingest.Api.WaitForRunAsync(run.Id, PipelineRig.StreamTimeout);
+        var done = await PipelineRig.WaitForRunAsync(ingest, run.Id);
         await pipeline.WaitForRowsAsync(size);
 
         PipelineAssert.Succeeded(done, size);

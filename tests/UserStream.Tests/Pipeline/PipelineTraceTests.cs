@@ -18,8 +18,8 @@ public sealed class PipelineTraceTests
         await pipeline.StartProcessorAsync();
         await pipeline.StartSinkAsync();
 
-        var run = await ingest.Api.TriggerAsync(size);
-        var done = await ingest.Api.WaitForRunAsync(run.Id, PipelineRig.StreamTimeout);
+        var run = await PipelineRig.TriggerAsync(ingest, size);
+        var done = await PipelineRig.WaitForRunAsync(ingest, run.Id);
         Assert.Equal(size, await pipeline.WaitForRowsAsync(size));
         var user = pipeline.ProducedIds(size, done)[size / 2];
         var traceId = ActivityTraceId.CreateFromString(done.TraceId);
