@@ -111,13 +111,28 @@ internal sealed class UserGenerator : IUserSource
         return users;
     }
 
+    /// <summary>
+    /// A few of Bogus's locale names are UTF-8 read as Latin-1 ("Ã\u0096mer" for "Ömer"); the processor rightly
+    /// rejects their control characters. Such a name is decoded back; real names pass unchanged.
+    /// </summary>
+    internal static string RepairMojibake(string name)
+    {
+        if (!name.Any(char.IsControl))
+        {
+            return name;
+        }
+
+        var repaired = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(name));
+        return repaired.Any(c => char.IsControl(c) || c == '\uFFFD') ? string.Concat(name.Where(c => !char.IsControl(c))) : repaired;
+    }
+
     private static string WriteUser(Utf8JsonWriter w, Faker f, LocalePools pools, Nationality nationality)
     {
         var r = f.Random;
         var female = r.Bool();
         var gender = female ? Bogus.DataSets.Name.Gender.Female : Bogus.DataSets.Name.Gender.Male;
-        var first = f.Name.FirstName(gender);
-        var last = f.Name.LastName(gender);
+        var first = RepairMojibake(f.Name.FirstName(gender));
+        var last = RepairMojibake(f.Name.LastName(gender));
         var uuid = UuidV4(r);
         var password = r.String2(r.Number(6, 12), PasswordChars);
         var salt = r.String2(8, SaltChars);
