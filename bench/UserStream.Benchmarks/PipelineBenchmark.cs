@@ -37,7 +37,7 @@ namespace UserStream.Benchmarks;
 /// speed again, and each stage's peak resident memory (VmHWM of /proc/&lt;pid&gt;/status).</item>
 /// </list>
 /// Every phase checks that each user the runs produced is stored once, or dead-lettered with its reason.
-/// Options: --rate N (1000) --seconds S (15) --records N (100000, full speed) --process-records N (20000)
+/// Options: --rate N (1000) --seconds S (15) --records N (100000, full speed) --process-records N (50000)
 /// --memory-records N (60000) --partitions P (6).
 /// </summary>
 public sealed class PipelineBenchmark : IBenchmark
@@ -58,7 +58,7 @@ public sealed class PipelineBenchmark : IBenchmark
         var rate = Option(args, "--rate", 1_000);
         var seconds = Option(args, "--seconds", 15);
         var fullSpeed = Option(args, "--records", 100_000);
-        var processRecords = Option(args, "--process-records", 20_000);
+        var processRecords = Option(args, "--process-records", 50_000);
         var memoryRecords = Option(args, "--memory-records", 60_000);
         var partitions = Option(args, "--partitions", 6);
         var total = Stopwatch.StartNew();
