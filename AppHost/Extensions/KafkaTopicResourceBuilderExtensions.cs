@@ -16,7 +16,7 @@ public static partial class KafkaTopicResourceBuilderExtensions
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Creates <paramref name="topics"/> when the broker is ready. Topics that exist are kept as they are; one
+    /// Creates <paramref name="topics"/> (recorded on the resource as a <see cref="KafkaTopicsAnnotation"/>) when the broker is ready. Topics that exist are kept as they are; one
     /// with fewer partitions than asked for is reported in the resource's log (partitions are only ever
     /// added by hand: adding them moves keys to other partitions).
     /// </summary>
@@ -25,7 +25,7 @@ public static partial class KafkaTopicResourceBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(topics);
 
-        return builder.OnResourceReady(async (kafka, ready, cancellationToken) =>
+        return builder.WithAnnotation(new KafkaTopicsAnnotation([.. topics])).OnResourceReady(async (kafka, ready, cancellationToken) =>
         {
             var logger = ready.Services.GetRequiredService<ResourceLoggerService>().GetLogger(kafka);
             var bootstrapServers = await kafka.ConnectionStringExpression.GetValueAsync(cancellationToken);
@@ -76,4 +76,10 @@ public static partial class KafkaTopicResourceBuilderExtensions
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Topic {Topic} has {Partitions} partitions, fewer than the {Wanted} configured; add partitions by hand (kafka-topics --alter) or drop the data volume")]
     private static partial void LogTooFewPartitions(ILogger logger, string topic, int partitions, int wanted);
+}
+
+/// <summary>The topics the AppHost creates on a Kafka resource once it is ready (see <see cref="KafkaTopicResourceBuilderExtensions.WithTopics"/>).</summary>
+public sealed class KafkaTopicsAnnotation(IReadOnlyList<TopicSpecification> topics) : IResourceAnnotation
+{
+    public IReadOnlyList<TopicSpecification> Topics { get; } = topics;
 }

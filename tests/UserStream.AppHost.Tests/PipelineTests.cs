@@ -35,7 +35,7 @@ public sealed class PipelineTests(PipelineApp pipeline) : IClassFixture<Pipeline
         await PipelineClients.StartRunAsync(pipeline.App, 5, ct);
 
         var traces = await Eventually.ValueAsync(
-            _ => Task.FromResult(pipeline.Spans.ServicesByTrace()),
+            _ => Task.FromResult(PipelineClients.ServicesByTrace(pipeline.Otlp.Spans)),
             collected => collected.Values.Any(services => stages.All(services.Contains)),
             Patience,
             ct);

@@ -5,7 +5,7 @@ namespace UserStream.AppHost.Tests.Infrastructure;
 /// <summary>
 /// The whole AppHost, started once for a test class: Kafka, PostgreSQL and Cassandra containers without
 /// data volumes (a fresh pipeline), the ingestor on its offline generator, one processor and one sink
-/// replica, and the services' spans exported to an <see cref="OtlpCollector"/>. Where no container engine
+/// replica, and the services' spans exported to an <see cref="OtlpReceiver"/>. Where no container engine
 /// answers, nothing is started and <see cref="SkipReason"/> says why.
 /// </summary>
 public sealed class PipelineApp : IAsyncLifetime
@@ -13,14 +13,14 @@ public sealed class PipelineApp : IAsyncLifetime
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(10);
 
     private DistributedApplication? _app;
-    private OtlpCollector? _collector;
+    private OtlpReceiver? _otlp;
 
     /// <summary>Why the pipeline could not be started here, or null when it runs.</summary>
     public string? SkipReason { get; private set; }
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException(SkipReason ?? "The pipeline was not started.");
 
-    internal OtlpCollector Spans => _collector ?? throw new InvalidOperationException(SkipReason ?? "The pipeline was not started.");
+    internal OtlpReceiver Otlp => _otlp ?? throw new InvalidOperationException(SkipReason ?? "The pipeline was not started.");
 
     public async ValueTask InitializeAsync()
     {
@@ -41,7 +41,11 @@ public sealed class PipelineApp : IAsyncLifetime
                 $"--Parameters:postgres-password={Guid.NewGuid():N}",
             ],
             startup.Token);
-        _collector = OtlpCollector.AddTo(builder);
+        _otlp = await OtlpReceiver.StartAsync(startup.Token);
+        foreach (var service in new[] { ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink })
+        {
+            _otlp.ExportFrom(builder.CreateResourceBuilder<ProjectResource>(service));
+        }
 
         _app = await builder.BuildAsync(startup.Token);
         await _app.StartAsync(startup.Token);
@@ -58,6 +62,9 @@ public sealed class PipelineApp : IAsyncLifetime
             await _app.DisposeAsync();
         }
 
-        _collector?.Dispose();
+        if (_otlp is not null)
+        {
+            await _otlp.DisposeAsync();
+        }
     }
 }

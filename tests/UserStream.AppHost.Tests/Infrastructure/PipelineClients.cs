@@ -26,6 +26,10 @@ internal static class PipelineClients
         return root.ValueKind == JsonValueKind.Number ? root.GetInt64() : root.GetProperty("count").GetInt64();
     }
 
+    /// <summary>The services (<c>service.name</c>) that took part in each trace, by trace id.</summary>
+    public static Dictionary<string, HashSet<string>> ServicesByTrace(IEnumerable<ReceivedSpan> spans) =>
+        spans.GroupBy(s => s.TraceId).ToDictionary(t => t.Key, t => t.Select(s => s.Service).ToHashSet(StringComparer.Ordinal));
+
     /// <summary>Committed records in users_dlq, read from the beginning of every partition.</summary>
     public static async Task<int> DeadLettersAsync(DistributedApplication app, CancellationToken cancellationToken)
     {

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// What the dashboard offers on the pipeline's services: commands that call the ingestor's API (start a
+/// run, pause and resume the schedule) and links to the runs and the stored users.
+/// </summary>
+public static class PipelineDashboardExtensions
+{
+    public const string StartRunCommand = "start-run";
+    public const string PauseScheduleCommand = "pause-schedule";
+    public const string ResumeScheduleCommand = "resume-schedule";
+
+    /// <summary>Name of the start-run command's argument: the number of users (empty: the schedule's size).</summary>
+    public const string RunSizeArgument = "size";
+
+    private const string Endpoint = "http";
+
+    /// <summary>
+    /// Adds the ingestor's commands: <c>start-run</c> (<c>POST /runs</c>, with the number of users asked for, or
+    /// the schedule's size when left empty), <c>pause-schedule</c> and <c>resume-schedule</c>
+    /// (<c>PUT /schedule</c>); each is enabled while the ingestor reports healthy, and shows the API's answer.
+    /// Also links the run history (<c>/runs</c>) and the schedule (<c>/schedule</c>).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithIngestCommands(this IResourceBuilder<ProjectResource> ingestor)
+    {
+        ArgumentNullException.ThrowIfNull(ingestor);
+
+        return ingestor
+            .WithHttpCommand("/runs", "Start a run", Endpoint, StartRunCommand, new HttpCommandOptions
+            {
+                Method = HttpMethod.Post,
+                Description = "Ingests a run of users now (POST /runs).",
+                IconName = "Play",
+                IsHighlighted = true,
+                Arguments =
+                [
+                    new InteractionInput
+                    {
+                        Name = RunSizeArgument,
+                        Label = "Users",
+                        Description = "How many users to ingest; empty for the schedule's size.",
+                        InputType = InputType.Number,
+                        Required = false,
+                    },
+                ],
+                PrepareRequest = context =>
+                {
+                    var size = context.Arguments?.ContainsName(RunSizeArgument) == true
+                        ? context.Arguments.GetString(RunSizeArgument)
+                        : null;
+                    context.Request.Content = string.IsNullOrWhiteSpace(size)
+                        ? JsonContent.Create(new { })
+                        : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
+                    return Task.CompletedTask;
+                },
+                ResultMode = HttpCommandResultMode.Json,
+                UpdateState = EnabledWhenHealthy,
+            })
+            .WithHttpCommand("/schedule", "Pause the schedule", Endpoint, PauseScheduleCommand, ScheduleCommand(paused: true))
+            .WithHttpCommand("/schedule", "Resume the schedule", Endpoint, ResumeScheduleCommand, ScheduleCommand(paused: false))
+            .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
+            .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/runs"), "Runs")
+            .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/schedule"), "Schedule");
+    }
+
+    /// <summary>Links the sink's stored users: the newest (<c>/users</c>) and their count (<c>/users/count</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithStoredUsersLinks(this IResourceBuilder<ProjectResource> sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+
+        return sink
+            .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
+            .WithUrl(ReferenceExpression.Create($"{sink.GetEndpoint(Endpoint)}/users"), "Users")
+            .WithUrl(ReferenceExpression.Create($"{sink.GetEndpoint(Endpoint)}/users/count"), "User count");
+    }
+
+    private static HttpCommandOptions ScheduleCommand(bool paused) => new()
+    {
+        Method = HttpMethod.Put,
+        Description = paused ? "Stops scheduled runs (PUT /schedule {\"paused\":true})." : "Starts scheduled runs again (PUT /schedule {\"paused\":false}).",
+        IconName = paused ? "Pause" : "Play",
+        PrepareRequest = context =>
+        {
+            context.Request.Content = JsonContent.Create(new { paused });
+            return Task.CompletedTask;
+        },
+        ResultMode = HttpCommandResultMode.Json,
+        UpdateState = EnabledWhenHealthy,
+    };
+
+    private static ResourceCommandState EnabledWhenHealthy(UpdateCommandStateContext context) =>
+        context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
+}

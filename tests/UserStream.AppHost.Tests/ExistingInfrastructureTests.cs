@@ -1,0 +1,188 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using UserStream.AppHost.Tests.Infrastructure;
+using UserStream.Contracts;
+using UserStream.Testing;
+
+namespace UserStream.AppHost.Tests;
+
+/// <summary>
+/// The real application, run by DCP from the AppHost without a container engine (<see cref="ExistingInfrastructureApp"/>):
+/// 2 processor and 2 sink replicas over a mock Kafka cluster and PostgreSQL, users in through the ingestor's API,
+/// counted out through the sink's.
+/// </summary>
+public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureApp pipeline) : IClassFixture<ExistingInfrastructureApp>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
+    /// <summary>Records the processor must dead-letter, each with the code it must give.</summary>
+    private static readonly (string Key, byte[]? Value, string Code)[] BadInputs =
+    [
+        ($"bad-{Guid.NewGuid():N}", null, "empty"),
+        ($"bad-{Guid.NewGuid():N}", "this is not json"u8.ToArray(), "not_json"),
+        ($"bad-{Guid.NewGuid():N}", "[1,2,3]"u8.ToArray(), "not_object"),
+        ($"bad-{Guid.NewGuid():N}", "{\"gender\":\"female\"}"u8.ToArray(), "missing_field"),
+        ($"bad-{Guid.NewGuid():N}", [0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d], "not_utf8"),
+    ];
+
+    [Fact]
+    public async Task Every_replica_of_every_service_is_healthy_and_every_connection_is_up()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Report($"start-up to all healthy: {pipeline.StartupToHealthy.TotalSeconds:F1} s");
+
+        foreach (var service in ExistingInfrastructureApp.Services)
+        {
+            var replicas = await pipeline.ReplicaIdsAsync(service, ct);
+            Assert.Equal(service == ResourceNames.Ingestor ? 1 : ExistingInfrastructureApp.Replicas, replicas.Length);
+            foreach (var replica in replicas)
+            {
+                Assert.True(pipeline.App.ResourceNotifications.TryGetCurrentState(replica, out var state), $"no state for {replica}");
+                Assert.Equal((KnownResourceStates.Running, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy), (state.Snapshot.State?.Text, state.Snapshot.HealthStatus));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task N_users_in_give_exactly_N_rows_and_the_dead_letter_topic_holds_exactly_the_bad_inputs_with_their_codes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int users = 500;
+        var before = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
+        var deadLettersBefore = DeadLetters().Count;
+
+        await KafkaTopicReader.ProduceAsync(
+            pipeline.BootstrapServers,
+            Topics.UsersCreated,
+            BadInputs.Select(b => new Message<string, byte[]> { Key = b.Key, Value = b.Value! }),
+            ct);
+        await PipelineClients.StartRunAsync(pipeline.App, users, ct);
+
+        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, ct);
+        var deadLetters = await Eventually.ValueAsync(
+            _ => Task.FromResult(DeadLetters()), d => d.Count >= deadLettersBefore + BadInputs.Length, Patience, ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct); // anything extra would have arrived by now
+        stored = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
+        deadLetters = DeadLetters();
+
+        Assert.Equal(before + users, stored);
+        var rejected = deadLetters.Skip(deadLettersBefore).ToDictionary(d => d.Message.Key, Code);
+        Assert.Equal(BadInputs.ToDictionary(b => b.Key, b => b.Code), rejected);
+    }
+
+    [Fact]
+    public async Task One_trace_has_spans_from_the_ingestor_every_processor_and_sink_replica_in_turn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] stages = [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
+
+        await PipelineClients.StartRunAsync(pipeline.App, 20, ct);
+
+        var traces = await Eventually.ValueAsync(
+            _ => Task.FromResult(PipelineClients.ServicesByTrace(pipeline.Otlp.Spans)),
+            collected => collected.Values.Any(services => stages.All(services.Contains)),
+            Patience,
+            ct);
+
+        var complete = traces.Where(t => stages.All(t.Value.Contains)).Select(t => t.Key).ToHashSet();
+        Assert.NotEmpty(complete);
+        var spans = pipeline.Otlp.Spans.Where(s => s.TraceId == complete.First()).ToList();
+        Report($"{complete.Count} complete traces; one of them: " +
+            string.Join(", ", spans.GroupBy(s => s.Service).Select(g => $"{g.Key} {g.Count()} spans ({string.Join(", ", g.Select(s => s.Name).Distinct())})")));
+
+        // Each service's spans come from its own process: processor and sink replicas report their own instance ids.
+        var instances = pipeline.Otlp.Spans.Where(s => s.Service == ResourceNames.Processor).Select(s => s.InstanceId).Distinct().ToList();
+        Assert.All(instances, id => Assert.False(string.IsNullOrEmpty(id)));
+    }
+
+    [Fact]
+    public async Task Processor_replicas_have_distinct_transactional_ids_and_none_fences_another()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var ids = new List<string>();
+        var fenced = new List<string>();
+        foreach (var replica in await pipeline.ReplicaIdsAsync(ResourceNames.Processor, ct))
+        {
+            var lines = await ConsoleLinesAsync(replica, line => line.Contains(" processing group ", StringComparison.Ordinal), ct);
+            ids.AddRange(lines.Select(l => TransactionalId().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct());
+            fenced.AddRange(lines.Where(l => l.Contains("fenced", StringComparison.OrdinalIgnoreCase)));
+        }
+
+        Report($"transactional ids: {string.Join(", ", ids)}");
+        Assert.Equal(ExistingInfrastructureApp.Replicas, ids.Count);
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Empty(fenced);
+    }
+
+    [Fact]
+    public async Task A_processor_replica_stopped_and_started_mid_stream_through_its_commands_still_gives_exactly_N()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int users = 20_000;
+        var replica = (await pipeline.ReplicaIdsAsync(ResourceNames.Processor, ct))[0];
+        var before = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
+
+        await PipelineClients.StartRunAsync(pipeline.App, users, ct);
+        await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n > before, Patience, ct);
+
+        var stop = await pipeline.App.ResourceCommands.ExecuteCommandAsync(replica, KnownResourceCommands.StopCommand, ct);
+        Assert.True(stop.Success, stop.Message);
+        var atStop = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
+        await pipeline.App.ResourceNotifications.WaitForResourceAsync(
+            replica, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), ct);
+
+        var start = await pipeline.App.ResourceCommands.ExecuteCommandAsync(replica, KnownResourceCommands.StartCommand, ct);
+        Assert.True(start.Success, start.Message);
+        await pipeline.App.ResourceNotifications.WaitForResourceHealthyAsync(replica, ct);
+
+        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        stored = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
+
+        Report($"stopped {replica} with {atStop - before} of {users} users stored");
+        Assert.True(atStop < before + users, $"the run was over ({atStop - before} stored) before the replica stopped: nothing was shown");
+        Assert.Equal(before + users, stored);
+    }
+
+    private List<ConsumeResult<string, byte[]>> DeadLetters() =>
+        KafkaTopicReader.ReadToEnd(pipeline.BootstrapServers, Topics.DeadLetter);
+
+    private static string Code(ConsumeResult<string, byte[]> deadLetter) =>
+        deadLetter.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ErrorCode, out var code) ? Encoding.UTF8.GetString(code) : "";
+
+    /// <summary>The console lines a replica wrote so far that match <paramref name="wanted"/> (waiting a little for the first).</summary>
+    private async Task<List<string>> ConsoleLinesAsync(string replica, Func<string, bool> wanted, CancellationToken cancellationToken)
+    {
+        var lines = new List<string>();
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        quiet.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await foreach (var batch in pipeline.App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(replica).WithCancellation(quiet.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content).Where(wanted));
+                if (lines.Count > 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return lines;
+    }
+
+    /// <summary>A figure for the run's log (the test output, and the console of the test command).</summary>
+    private static void Report(string line)
+    {
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+        Console.WriteLine($"    [apphost] {line}");
+    }
+
+    [GeneratedRegex(@"(processor-\S+) processing group")]
+    private static partial Regex TransactionalId();
+}

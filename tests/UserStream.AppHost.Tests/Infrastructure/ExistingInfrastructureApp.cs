@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using UserStream.Contracts;
+using UserStream.Testing;
+
+namespace UserStream.AppHost.Tests.Infrastructure;
+
+/// <summary>
+/// The real AppHost without a container engine: <c>Pipeline:UseExistingInfrastructure=true</c> against
+/// librdkafka's mock cluster in the test process (topics created up front, as on a managed Kafka) and a
+/// throw-away database on the test PostgreSQL server; the ingestor on its offline generator with the schedule
+/// paused, the sink on the PostgreSQL store, 2 processor and 2 sink replicas, all run by DCP, their spans
+/// exported to an <see cref="OtlpReceiver"/>. Started once for a test class.
+/// </summary>
+public sealed class ExistingInfrastructureApp : IAsyncLifetime
+{
+    public const int TopicPartitions = 6;
+    public const int Replicas = 2;
+
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
+
+    private MockKafkaCluster? _kafka;
+    private PostgresTestDatabase? _database;
+    private OtlpReceiver? _otlp;
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The application was not started.");
+
+    public string BootstrapServers => _kafka?.BootstrapServers ?? throw new InvalidOperationException("No broker.");
+
+    internal OtlpReceiver Otlp => _otlp ?? throw new InvalidOperationException("No OTLP receiver.");
+
+    /// <summary>From <c>StartAsync</c> until every replica of every service reported healthy.</summary>
+    public TimeSpan StartupToHealthy { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        using var startup = new CancellationTokenSource(StartupTimeout);
+        _kafka = await MockKafkaCluster.StartAsync();
+        _kafka.CreateTopic(Topics.UsersCreated, TopicPartitions);
+        _kafka.CreateTopic(Topics.UsersEnriched, TopicPartitions);
+        _kafka.CreateTopic(Topics.DeadLetter, 1);
+        _database = await PostgresTestDatabase.CreateAsync();
+        _otlp = await OtlpReceiver.StartAsync(startup.Token);
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                "--Pipeline:UseExistingInfrastructure=true",
+                "--Pipeline:SinkStore=postgres",
+                $"--Pipeline:ProcessorReplicas={Replicas}",
+                $"--Pipeline:SinkReplicas={Replicas}",
+                $"--ConnectionStrings:{ResourceNames.Kafka}={_kafka.BootstrapServers}",
+                $"--ConnectionStrings:{ResourceNames.PipelineDatabase}={_database.ConnectionString}",
+                "--Ingest:Source=generator",
+                "--Ingest:Schedule:Paused=true",
+            ],
+            startup.Token);
+        foreach (var service in Services)
+        {
+            _otlp.ExportFrom(builder.CreateResourceBuilder<ProjectResource>(service));
+        }
+
+        _app = await builder.BuildAsync(startup.Token);
+        var started = Stopwatch.StartNew();
+        await _app.StartAsync(startup.Token);
+        await WaitUntilHealthyAsync(startup.Token);
+        StartupToHealthy = started.Elapsed;
+    }
+
+    internal static string[] Services => [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
+
+    /// <summary>The DCP ids of a service's replicas (e.g. <c>processor-abcdefgh</c>), as its resource events name them.</summary>
+    public async Task<string[]> ReplicaIdsAsync(string service, CancellationToken cancellationToken)
+    {
+        var replicas = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Single(r => r.Name == service).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
+        {
+            if (resourceEvent.Resource.Name == service && ids.Add(resourceEvent.ResourceId) && ids.Count == replicas)
+            {
+                break;
+            }
+        }
+
+        return [.. ids.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Waits until every replica of every service reports healthy.</summary>
+    public async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
+    {
+        foreach (var service in Services)
+        {
+            foreach (var replica in await ReplicaIdsAsync(service, cancellationToken))
+            {
+                await App.ResourceNotifications.WaitForResourceHealthyAsync(replica, cancellationToken);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        if (_otlp is not null)
+        {
+            await _otlp.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        if (_kafka is not null)
+        {
+            await _kafka.DisposeAsync();
+        }
+    }
+}
