@@ -130,12 +130,14 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         var stop = await pipeline.App.ResourceCommands.ExecuteCommandAsync(replica, KnownResourceCommands.StopCommand, ct);
         Assert.True(stop.Success, stop.Message);
         var atStop = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
-        await pipeline.App.ResourceNotifications.WaitForResourceAsync(
-            replica, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), ct);
+        await pipeline.WaitForReplicasAsync(
+            [ResourceNames.Processor],
+            e => e.ResourceId != replica || KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text),
+            ct);
 
         var start = await pipeline.App.ResourceCommands.ExecuteCommandAsync(replica, KnownResourceCommands.StartCommand, ct);
         Assert.True(start.Success, start.Message);
-        await pipeline.App.ResourceNotifications.WaitForResourceHealthyAsync(replica, ct);
+        await pipeline.WaitUntilHealthyAsync(ct);
 
         var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, ct);
         await Task.Delay(TimeSpan.FromSeconds(3), ct);
@@ -176,11 +178,11 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         return lines;
     }
 
-    /// <summary>A figure for the run's log (the test output, and the console of the test command).</summary>
+    /// <summary>A figure of the run: in the test's output and in <c>TestResults/apphost-logs/figures.txt</c> (printed by the test command).</summary>
     private static void Report(string line)
     {
         TestContext.Current.TestOutputHelper?.WriteLine(line);
-        Console.WriteLine($"    [apphost] {line}");
+        File.AppendAllText(Path.Combine(ServiceLogs.Directory, "figures.txt"), $"{TestContext.Current.Test?.TestDisplayName}: {line}{Environment.NewLine}");
     }
 
     [GeneratedRegex(@"(processor-\S+) processing group")]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Contracts;
 using UserStream.Testing;
@@ -17,12 +18,14 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
     public const int TopicPartitions = 6;
     public const int Replicas = 2;
 
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(3);
 
     private MockKafkaCluster? _kafka;
     private PostgresTestDatabase? _database;
     private OtlpReceiver? _otlp;
     private DistributedApplication? _app;
+    private readonly CancellationTokenSource _stopLogs = new();
+    private Task? _logs;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The application was not started.");
 
@@ -61,6 +64,7 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
         }
 
         _app = await builder.BuildAsync(startup.Token);
+        _logs = ServiceLogs.Capture(_app, Services, _stopLogs.Token);
         var started = Stopwatch.StartNew();
         await _app.StartAsync(startup.Token);
         await WaitUntilHealthyAsync(startup.Token);
@@ -86,14 +90,28 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
         return [.. ids.Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>Waits until every replica of every service reports healthy.</summary>
-    public async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
+    /// <summary>Waits until every replica of every service reports running and healthy.</summary>
+    public Task WaitUntilHealthyAsync(CancellationToken cancellationToken) =>
+        WaitForReplicasAsync(Services, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy, cancellationToken);
+
+    /// <summary>
+    /// Waits until every replica of <paramref name="services"/> is in a state that satisfies <paramref name="until"/>,
+    /// following the resource events by replica id (<c>WaitForResourceHealthyAsync</c> takes a resource name).
+    /// </summary>
+    public async Task WaitForReplicasAsync(IReadOnlyCollection<string> services, Func<ResourceEvent, bool> until, CancellationToken cancellationToken)
     {
-        foreach (var service in Services)
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        var expected = services.Sum(s => model.Resources.Single(r => r.Name == s).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1);
+        var satisfied = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
         {
-            foreach (var replica in await ReplicaIdsAsync(service, cancellationToken))
+            if (services.Contains(resourceEvent.Resource.Name))
             {
-                await App.ResourceNotifications.WaitForResourceHealthyAsync(replica, cancellationToken);
+                satisfied[resourceEvent.ResourceId] = until(resourceEvent);
+                if (satisfied.Count == expected && satisfied.Values.All(ok => ok))
+                {
+                    return;
+                }
             }
         }
     }
@@ -104,6 +122,14 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+
+        await _stopLogs.CancelAsync();
+        if (_logs is not null)
+        {
+            await _logs;
+        }
+
+        _stopLogs.Dispose();
 
         if (_otlp is not null)
         {
