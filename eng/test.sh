@@ -5,8 +5,8 @@
 #   1. installs what is missing from Debian (PostgreSQL; the C toolchain only if librdkafka must be built),
 #   2. provides librdkafka 2.15.1 with our mock-cluster patch (eng/librdkafka.sh, cached outside the repo)
 #      and puts it on LD_LIBRARY_PATH,
-#   3. restores UserStream.Verifiable.slnf (with a placeholder librdkafka.redist only where the NuGet
-#      source lacks the real one),
+#   3. restores UserStream.Verifiable.slnf (the pipeline libraries, their tests and benchmarks; the Aspire
+#      shell is built and tested by .ci/run through ../shared/shell/test where the stand-ins are at hand),
 #   4. starts PostgreSQL and sets USERSTREAM_TEST_POSTGRES (unless it is already set: then that server
 #      is used as given),
 #   5. builds with zero warnings and runs every test, ending with one line "N passed, N failed, N skipped".
@@ -46,65 +46,18 @@ echo "    LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 export USERSTREAM_LIBRDKAFKA="$lib_dir/librdkafka.so.1"
 
 # --- 3 -------------------------------------------------------------------------------------------------
-# Confluent.Kafka depends on librdkafka.redist. Where the NuGet source serves it, the plain restore takes
-# the real package. The source on the CI machine lacks it (NU1101): only then is a placeholder package of
-# that id and version (a .nuspec, no native assets) offered from a folder outside the repository; the
-# native library then comes from LD_LIBRARY_PATH (step 2).
-make_placeholder_feed() {
-    local feed="$1" nupkg="$1/librdkafka.redist.2.15.1.nupkg" work
-    [[ -f "$nupkg" ]] && return 0
-    mkdir -p "$feed"
-    work="$(mktemp -d)"
-    cat >"$work/librdkafka.redist.nuspec" <<'NUSPEC'
-<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
-  <metadata>
-    <id>librdkafka.redist</id>
-    <version>2.15.1</version>
-    <authors>placeholder</authors>
-    <description>Placeholder: no native assets. librdkafka is provided on LD_LIBRARY_PATH by eng/librdkafka.sh.</description>
-  </metadata>
-</package>
-NUSPEC
-    if command -v zip >/dev/null; then
-        (cd "$work" && zip -q -X placeholder.nupkg librdkafka.redist.nuspec)
-    elif command -v python3 >/dev/null; then
-        (cd "$work" && python3 -m zipfile -c placeholder.nupkg librdkafka.redist.nuspec)
-    else
-        ensure_debian_packages zip
-        (cd "$work" && zip -q -X placeholder.nupkg librdkafka.redist.nuspec)
-    fi
-    mv "$work/placeholder.nupkg" "$nupkg"
-    rm -rf "$work"
-}
-
-# Which librdkafka.redist the restore resolved: the real one carries runtimes/*/native.
-describe_redist() {
-    local assets=tests/UserStream.Testing/obj/project.assets.json folder
-    folder="$(sed -n '/"packageFolders"/,/}/p' "$assets" | grep -o '"/[^"]*"' | head -n 1 | tr -d '"')"
-    if [[ -d "${folder%/}/librdkafka.redist/2.15.1/runtimes" ]]; then
-        echo "    librdkafka.redist 2.15.1: the real package (native libraries for every platform)"
-    else
-        echo "    librdkafka.redist 2.15.1: the placeholder (no native assets; librdkafka from LD_LIBRARY_PATH)"
-    fi
-}
-
+# Confluent.Kafka depends on librdkafka.redist 2.15.1, which the NuGet source serves: a plain restore. Its
+# default linux-x64 build needs libsasl2.so.3, which Debian 12 lacks; Confluent.Kafka then loads the
+# package's centos8 build, or the patched library on LD_LIBRARY_PATH (step 2). The mock cluster always
+# loads the patched build through USERSTREAM_LIBRDKAFKA.
 step "restore $solution"
 restore_log="$(mktemp)"
-if dotnet restore "$solution" >"$restore_log" 2>&1; then
-    echo "    plain restore from the configured NuGet sources succeeded"
-elif grep -q "NU1101.*librdkafka\.redist" "$restore_log"; then
-    feed="$(userstream_cache)/nuget-feed"
-    echo "    the NuGet source lacks librdkafka.redist (NU1101): restoring with a placeholder from $feed"
-    make_placeholder_feed "$feed"
-    dotnet restore "$solution" "-p:RestoreAdditionalProjectSources=$feed" >"$restore_log" 2>&1 ||
-        { cat "$restore_log"; die "restore with the placeholder failed"; }
-else
+if ! dotnet restore "$solution" >"$restore_log" 2>&1; then
     cat "$restore_log"
     die "restore failed"
 fi
 rm -f "$restore_log"
-describe_redist
+echo "    restored from the configured NuGet sources"
 
 # --- 4 -------------------------------------------------------------------------------------------------
 step "PostgreSQL"
