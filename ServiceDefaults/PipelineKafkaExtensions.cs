@@ -10,8 +10,8 @@ public static class PipelineKafkaExtensions
     /// <summary>
     /// Adds Aspire.Confluent.Kafka's producer health check for the <c>kafka</c> connection to
     /// <c>/health</c>, so the dashboard and container platforms see a service that cannot reach Kafka as
-    /// unhealthy. The check's client is configured like the stages' clients: bootstrap servers from
-    /// <c>Kafka:BootstrapServers</c> or <c>ConnectionStrings:kafka</c>, plus every <c>Kafka:Settings</c> entry.
+    /// unhealthy. The check's client is configured like the stages' clients: bootstrap servers resolved by
+    /// <see cref="KafkaOptions.ResolveBootstrapServers"/>, plus every <c>Kafka:Settings</c> entry.
     /// <para>
     /// Tracing is off: the pipeline's libraries inject and extract the W3C trace context in Kafka headers
     /// themselves (<c>KafkaTracing</c>), so the context is written once. Metrics are off: the integration
@@ -31,7 +31,7 @@ public static class PipelineKafkaExtensions
             settings.DisableTracing = true;
             settings.DisableMetrics = true;
 
-            if (kafka[nameof(KafkaOptions.BootstrapServers)] is { Length: > 0 } bootstrapServers)
+            if (KafkaOptions.ResolveBootstrapServers(builder.Configuration) is { Length: > 0 } bootstrapServers)
             {
                 settings.ConnectionString = bootstrapServers;
             }

@@ -5,10 +5,18 @@ using UserStream.StageRunner;
 // dotnet UserStream.StageRunner.dll sink|process|ingest
 // Configuration comes from environment variables with the services' keys ("Sink__Batch__MaxCount",
 // "ConnectionStrings__pipeline-db", "Kafka__BootstrapServers", ...); ASPNETCORE_URLS sets where HTTP listens.
+// dotnet UserStream.StageRunner.dll broker [partitions]
+// A Kafka for running the whole application where none is at hand: librdkafka's mock cluster with the
+// pipeline's topics, until Ctrl+C (see README, "Running without a container engine").
 var stage = args.FirstOrDefault();
+if (string.Equals(stage, MockBroker.Command, StringComparison.OrdinalIgnoreCase))
+{
+    return await MockBroker.RunAsync(args.Skip(1).ToArray());
+}
+
 if (stage is null || !StageEntryPoints.Known.Contains(stage, StringComparer.OrdinalIgnoreCase))
 {
-    Console.Error.WriteLine($"usage: UserStream.StageRunner {string.Join('|', StageEntryPoints.Known)}");
+    Console.Error.WriteLine($"usage: UserStream.StageRunner {string.Join('|', StageEntryPoints.Known)}|{MockBroker.Command} [partitions]");
     return 2;
 }
 

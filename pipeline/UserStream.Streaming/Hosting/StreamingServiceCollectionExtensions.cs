@@ -35,7 +35,7 @@ public static class StreamingServiceCollectionExtensions
             {
                 if (string.IsNullOrWhiteSpace(options.BootstrapServers))
                 {
-                    options.BootstrapServers = configuration.GetConnectionString(ResourceNames.Kafka) ?? "";
+                    options.BootstrapServers = KafkaOptions.ResolveBootstrapServers(configuration);
                 }
             });
         services.TryAddSingleton<KafkaClientFactory>();

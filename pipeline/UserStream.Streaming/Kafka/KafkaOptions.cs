@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+using UserStream.Contracts;
 
 namespace UserStream.Streaming.Kafka;
 
@@ -16,4 +18,17 @@ public sealed class KafkaOptions
 
     /// <summary>Extra librdkafka properties for every client (e.g. security.protocol, sasl.*).</summary>
     public Dictionary<string, string> Settings { get; set; } = [];
+
+    /// <summary>
+    /// The one rule for where the cluster is: <c>Kafka:BootstrapServers</c> when set, else the connection string
+    /// <c>ConnectionStrings:kafka</c>; empty when neither is. The stages' clients and the Aspire shell's Kafka
+    /// client integration both resolve it here.
+    /// </summary>
+    public static string ResolveBootstrapServers(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration[$"{SectionName}:{nameof(BootstrapServers)}"] is { Length: > 0 } configured
+            ? configured
+            : configuration.GetConnectionString(ResourceNames.Kafka) ?? "";
+    }
 }

@@ -36,6 +36,9 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
     /// <summary>From <c>StartAsync</c> until every replica of every service reported healthy.</summary>
     public TimeSpan StartupToHealthy { get; private set; }
 
+    /// <summary>From <c>StartAsync</c> until a first user ingested after that was stored (consumer groups formed).</summary>
+    public TimeSpan StartupToFirstUserStored { get; private set; }
+
     public async ValueTask InitializeAsync()
     {
         using var startup = new CancellationTokenSource(StartupTimeout);
@@ -69,6 +72,16 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
         await _app.StartAsync(startup.Token);
         await WaitUntilHealthyAsync(startup.Token);
         StartupToHealthy = started.Elapsed;
+
+        // One user through the whole pipeline before any test: the consumer groups have formed and every
+        // stage has made its tables, so that what a test measures is its own doing.
+        var (_, warmUp) = await PipelineClients.RunAndStoreAsync(_app, 1, StartupTimeout, startup.Token);
+        if (warmUp != 1)
+        {
+            throw new InvalidOperationException($"The first user was not stored within {StartupTimeout} ({warmUp} stored).");
+        }
+
+        StartupToFirstUserStored = started.Elapsed;
     }
 
     internal static string[] Services => [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];

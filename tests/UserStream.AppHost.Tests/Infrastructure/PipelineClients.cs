@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -8,13 +9,42 @@ namespace UserStream.AppHost.Tests.Infrastructure;
 /// <summary>What a user of the running pipeline does: start a run, ask the sink how many users it holds, look at the dead letters.</summary>
 internal static class PipelineClients
 {
-    /// <summary>Starts an ingestion run of <paramref name="users"/> users (<c>POST /runs</c> on the ingestor).</summary>
-    public static async Task StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
+    /// <summary>A run as <c>POST /runs</c> answers it: its id and the trace its users travel in.</summary>
+    public sealed record StartedRun(Guid Id, string? TraceId);
+
+    /// <summary>
+    /// Starts an ingestion run of <paramref name="users"/> users (<c>POST /runs</c> on the ingestor), asking again
+    /// while the API answers 409 (the previous run is still being released) or 503 (not ready), as it invites.
+    /// </summary>
+    public static async Task<StartedRun> StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
     {
         using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
-        using var response = await ingestor.PostAsJsonAsync("/runs", new { size = users }, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"POST /runs answered {(int)response.StatusCode}: {body}");
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var response = await ingestor.PostAsJsonAsync("/runs", new { size = users }, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                using var run = JsonDocument.Parse(body);
+                var traceId = run.RootElement.TryGetProperty("traceId", out var trace) ? trace.GetString() : null;
+                return new StartedRun(run.RootElement.GetProperty("id").GetGuid(), traceId);
+            }
+
+            var retry = response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until;
+            Assert.True(retry, $"POST /runs answered {(int)response.StatusCode}: {body}");
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    /// <summary>Starts a run and waits until the sink holds exactly its users more than before (or patience ran out); returns the count.</summary>
+    public static async Task<(StartedRun Run, long Stored)> RunAndStoreAsync(
+        DistributedApplication app, int users, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var before = await StoredUsersAsync(app, cancellationToken);
+        var run = await StartRunAsync(app, users, cancellationToken);
+        var stored = await Eventually.ValueAsync(t => StoredUsersAsync(app, t), n => n >= before + users, patience, cancellationToken);
+        return (run, stored - before);
     }
 
     /// <summary>The number of users the sink's store holds (<c>GET /users/count</c>: a number, or an object with <c>count</c>).</summary>
