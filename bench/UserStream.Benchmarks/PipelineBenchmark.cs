@@ -83,6 +83,27 @@ public sealed class PipelineBenchmark : IBenchmark
             await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
         }, cancellationToken);
 
+        // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
+        // the default above (a batch closes as soon as no further record is immediately available).
+        Console.WriteLine($"-- 1c. as 1b, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
+        await InProcessAsync(
+            partitions,
+            new()
+            {
+                ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}",
+                ["Process:Batch:IdleWait"] = "00:00:00.200",
+                ["Sink:Batch:IdleWait"] = "00:00:00.200",
+            },
+            async (pipeline, ingest, cluster, database) =>
+            {
+                var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
+                await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+                var storedBefore = pipeline.Stored.Count;
+                var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
+                await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
+            },
+            cancellationToken);
+
         Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
         await using (var cluster = await MockKafkaCluster.StartAsync())
         {

@@ -2,7 +2,11 @@ using System.ComponentModel.DataAnnotations;
 
 namespace UserStream.Streaming.Kafka;
 
-/// <summary>When a micro-batch is closed: whichever of count, bytes or time is reached first.</summary>
+/// <summary>
+/// When a micro-batch is closed: whichever comes first of its count, bytes or time limit, or a pause in the
+/// stream (no next record within <see cref="IdleWait"/> of the last one). At low load a record goes through
+/// at once; at high load the consumer's prefetched records fill the batch up to its limits.
+/// </summary>
 public sealed class BatchLimits
 {
     /// <summary>Most records in one batch.</summary>
@@ -13,7 +17,15 @@ public sealed class BatchLimits
     [Range(1, 1L << 30)]
     public long MaxBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Longest a batch stays open after its first record.</summary>
+    /// <summary>Longest a batch stays open after its first record (the upper bound), and longest to wait for a first record.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Longest a batch that has records waits for the next one: 0 closes it as soon as no further record is
+    /// immediately available (the stream paused). A value of <see cref="MaxWait"/> or more keeps every batch
+    /// open for its whole <see cref="MaxWait"/>, the behaviour before this setting existed.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan IdleWait { get; set; } = TimeSpan.Zero;
 }

@@ -54,9 +54,10 @@ public static class ConsumerBatchExtensions
 {
     /// <summary>
     /// Consumes one micro-batch: waits up to <see cref="BatchLimits.MaxWait"/> for a first record, then
-    /// gathers more until the count, byte or time limit is reached. Returns an empty batch when nothing
-    /// arrived in time. Partition-EOF events are skipped. When <paramref name="cancellationToken"/> is
-    /// cancelled it stops gathering and returns what it has, so that the caller can finish (drain) that
+    /// gathers more until the count, byte or time limit is reached, or until no further record arrives within
+    /// <see cref="BatchLimits.IdleWait"/> (by default: none is immediately available). Returns an empty batch
+    /// when nothing arrived in time. Partition-EOF events are skipped. When <paramref name="cancellationToken"/>
+    /// is cancelled it stops gathering and returns what it has, so that the caller can finish (drain) that
     /// batch before stopping. Blocking: call it from a dedicated thread.
     /// </summary>
     public static MessageBatch ConsumeBatch(
@@ -65,26 +66,46 @@ public static class ConsumerBatchExtensions
         var records = new List<ConsumeResult<string, byte[]>>();
         long bytes = 0;
         var deadline = DateTime.UtcNow + limits.MaxWait;
+        var idleUntil = DateTime.MaxValue;
         while (records.Count < limits.MaxCount && bytes < limits.MaxBytes && !cancellationToken.IsCancellationRequested)
         {
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
+            var now = DateTime.UtcNow;
+            if (now >= deadline)
             {
-                break;
+                break; // the time limit: the upper bound, whatever the idle wait
             }
 
-            // Poll in short slices so that cancellation is seen promptly.
-            var slice = remaining < TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100);
+            // Poll in short slices so that cancellation is seen promptly. Once the batch has records and its
+            // idle wait has run out, take only what the consumer has already fetched (a zero timeout does not wait).
+            var slice = Min(deadline - now, TimeSpan.FromMilliseconds(100));
+            if (records.Count > 0)
+            {
+                slice = idleUntil <= now ? TimeSpan.Zero : Min(slice, idleUntil - now);
+            }
+
             var result = consumer.Consume(slice);
-            if (result is null || result.IsPartitionEOF)
+            if (result is null)
+            {
+                if (records.Count > 0 && DateTime.UtcNow >= idleUntil)
+                {
+                    break; // the stream paused: no next record within the idle wait
+                }
+
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
             {
                 continue;
             }
 
             records.Add(result);
             bytes += result.Message.Value?.Length ?? 0;
+            idleUntil = DateTime.UtcNow + limits.IdleWait;
         }
 
         return records.Count == 0 ? MessageBatch.Empty : new MessageBatch(records, bytes);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

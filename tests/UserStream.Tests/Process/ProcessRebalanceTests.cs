@@ -18,13 +18,14 @@ public sealed class ProcessRebalanceTests(KafkaBroker broker) : IClassFixture<Ka
         var ids = Enumerable.Range(0, 600).Select(_ => Guid.NewGuid()).ToList();
         using var metrics = new StageMetrics();
 
-        // Batches stay open for 5 s, longer than a rebalance takes here (about 3 s), so that each rebalance
-        // finds a batch half gathered, holding records of partitions that move to the other instance.
-        await using var first = await StartAsync(Settings(broker.BootstrapServers, topics, "rebalance-a", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000), ct);
+        // Batches stay open for 5 s (also across pauses in the stream), longer than a rebalance takes here
+        // (about 3 s), so that each rebalance finds a batch half gathered, holding records of partitions that
+        // move to the other instance.
+        await using var first = await StartAsync(OpenBatches(Settings(broker.BootstrapServers, topics, "rebalance-a", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000)), ct);
         var stream = StreamUsersAsync(broker.BootstrapServers, topics.Input, ids, slice: 10, pause: TimeSpan.FromMilliseconds(100), ct);
         await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
 
-        await using var second = await StartAsync(Settings(broker.BootstrapServers, topics, "rebalance-b", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000), ct);
+        await using var second = await StartAsync(OpenBatches(Settings(broker.BootstrapServers, topics, "rebalance-b", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000)), ct);
         Assert.True(await Eventually(() => metrics.Sum(second, RecordsIn) > 0, ct), "the second instance never got partitions");
         await first.StopAsync(ct);
         await stream;
@@ -32,6 +33,12 @@ public sealed class ProcessRebalanceTests(KafkaBroker broker) : IClassFixture<Ka
 
         AssertExactlyOnce(ids, outputs);
         Assert.True(metrics.Sum(first, RecordsIn) > 0, "the first instance processed nothing");
+    }
+
+    private static Dictionary<string, string?> OpenBatches(Dictionary<string, string?> settings)
+    {
+        settings["Process:Batch:IdleWait"] = settings["Process:Batch:MaxWait"];
+        return settings;
     }
 
     private static async Task<bool> Eventually(Func<bool> condition, CancellationToken cancellationToken)

@@ -190,8 +190,10 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
         var rig = new SinkRig(broker, database).CreateTopics();
         var users = TestUsers.Users(30, seed: 26);
         var ids = users.Select(u => u.Id).ToList();
-        // A batch that would stay open for a minute: only the stop can close it.
-        var sink = await rig.StartSinkAsync(rig.Settings(maxBatch: 10_000, maxWait: "00:01:00"));
+        // A batch that would stay open for a minute, pauses in the stream included: only the stop can close it.
+        var settings = rig.Settings(maxBatch: 10_000, maxWait: "00:01:00");
+        settings["Sink:Batch:IdleWait"] = "00:01:00";
+        var sink = await rig.StartSinkAsync(settings);
         await rig.ProduceAsync(users);
         await Task.Delay(TimeSpan.FromSeconds(4), Ct);
         Assert.Equal(0, await rig.RowsAsync(ids));
