@@ -81,6 +81,9 @@ public sealed class PipelineBenchmark : IBenchmark
         {
             var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
             await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+            var storedBefore = pipeline.Stored.Count;
+            var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
+            await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
         }, cancellationToken);
 
         // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
