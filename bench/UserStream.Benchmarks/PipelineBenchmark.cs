@@ -77,13 +77,15 @@ public sealed class PipelineBenchmark : IBenchmark
         // The mock broker holds an empty fetch for fetch.wait.max.ms (500 ms by default) even when data arrives
         // meanwhile; a Kafka broker answers at once. At a low rate the consumers' fetches are mostly empty.
         Console.WriteLine($"-- 1b. the same with Kafka:Settings:fetch.wait.max.ms={ShortFetchWaitMs} (the mock answers an empty fetch only after this wait; Kafka answers when data arrives)");
+        Figures? newFixed = null, newFull = null, oldFixed = null, oldFull = null;
         await InProcessAsync(partitions, new() { ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}" }, async (pipeline, ingest, cluster, database) =>
         {
             var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
-            await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+            newFixed = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+            CheckOfferedRate(newFixed, rate);
             var storedBefore = pipeline.Stored.Count;
             var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-            await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
+            newFull = await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
         }, cancellationToken);
 
         // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
@@ -100,18 +102,30 @@ public sealed class PipelineBenchmark : IBenchmark
             async (pipeline, ingest, cluster, database) =>
             {
                 var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
-                await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+                oldFixed = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
+                CheckOfferedRate(oldFixed, rate);
                 var storedBefore = pipeline.Stored.Count;
                 var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-                await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
+                oldFull = await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
             },
             cancellationToken);
 
         Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
+        (double Stage, double PassThrough) newProcess, oldProcess;
         await using (var cluster = await MockKafkaCluster.StartAsync())
         {
-            await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken);
+            newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken);
         }
+
+        Console.WriteLine("-- 2b. the same with batches open for their whole MaxWait (the behaviour before IdleWait)");
+        await using (var cluster = await MockKafkaCluster.StartAsync())
+        {
+            var old = new BatchLimits();
+            old.IdleWait = old.MaxWait;
+            oldProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, old);
+        }
+
+        await WriteSummaryAsync(rate, (newFixed!, newFull!, newProcess), (oldFixed!, oldFull!, oldProcess), cancellationToken);
 
         Console.WriteLine("-- 3. each stage in its own process (StageRunner, server GC)");
         await using (var cluster = await MockKafkaCluster.StartAsync())
@@ -226,7 +240,77 @@ public sealed class PipelineBenchmark : IBenchmark
 
     // ---- figures and checks ----
 
-    private static async Task ReportAsync(
+    /// <summary>
+    /// Writes <c>TestResults/bench/pipeline.json</c>: the new batching (batches close when the stream pauses) at the
+    /// top level and the old one (open for their whole MaxWait) under <c>baseline</c>, both with the consumers'
+    /// short fetch wait (the mock then answers as Kafka would).
+    /// </summary>
+    private static async Task WriteSummaryAsync(
+        int rate,
+        (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) current,
+        (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) baseline,
+        CancellationToken cancellationToken)
+    {
+        static Dictionary<string, object> Part(int rate, (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) figures) => new()
+        {
+            ["fixedRate"] = new Dictionary<string, object>
+            {
+                ["askedPerSecond"] = rate,
+                ["offeredPerSecond"] = Math.Round(figures.Fixed.OfferedPerSecond),
+                ["reached"] = figures.Fixed.OfferedPerSecond >= rate * 0.95,
+                ["usersPerSecond"] = Math.Round(figures.Fixed.UsersPerSecond),
+                ["p50Ms"] = figures.Fixed.P50Ms,
+                ["p95Ms"] = figures.Fixed.P95Ms,
+                ["p99Ms"] = figures.Fixed.P99Ms,
+            },
+            ["fullSpeed"] = new Dictionary<string, object>
+            {
+                ["usersPerSecond"] = Math.Round(figures.Full.UsersPerSecond),
+                ["p50Ms"] = figures.Full.P50Ms,
+                ["p95Ms"] = figures.Full.P95Ms,
+                ["p99Ms"] = figures.Full.P99Ms,
+            },
+            ["process"] = new Dictionary<string, object>
+            {
+                ["stagePerSecond"] = Math.Round(figures.Process.Stage),
+                ["passThroughPerSecond"] = Math.Round(figures.Process.PassThrough),
+            },
+        };
+
+        var summary = Part(rate, current);
+        summary["machine"] = Machine();
+        summary["fetchWaitMaxMs"] = ShortFetchWaitMs;
+        summary["batching"] = "closes when no further record is immediately available (Batch:IdleWait 0)";
+        var old = Part(rate, baseline);
+        old["batching"] = "open for the whole Batch:MaxWait (Batch:IdleWait = MaxWait)";
+        summary["baseline"] = old;
+
+        var directory = Path.Combine(RepositoryRoot(), "TestResults", "bench");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "pipeline.json");
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(summary, SummaryJson), cancellationToken);
+        Console.WriteLine($"summary: {path}");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "UserStream.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+
+    private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true };
+
+    /// <summary>What one scenario measured, for the summary file.</summary>
+    private sealed record Figures(double OfferedPerSecond, double UsersPerSecond, double P50Ms, double P95Ms, double P99Ms);
+
+    private static async Task<Figures> ReportAsync(
         string name, Offer offer, IngestApi ingest, PostgresTestDatabase database, ConcurrentDictionary<Guid, DateTime> storedAt,
         MockKafkaCluster cluster, CancellationToken cancellationToken)
     {
@@ -249,6 +333,25 @@ public sealed class PipelineBenchmark : IBenchmark
             $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
         Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
         CheckNothingLost(name, runs, rows.Count, latencies.Count, DeadLetters(cluster, runs));
+        latencies.Sort();
+        return new Figures(
+            offer.Offered / offer.Offering.TotalSeconds, rows.Count / elapsed, At(latencies, 0.50), At(latencies, 0.95), At(latencies, 0.99));
+    }
+
+    private static double At(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)], 1);
+
+    /// <summary>Says so when the machine could not offer the fixed rate asked for (within 5 %).</summary>
+    private static void CheckOfferedRate(Figures figures, int rate)
+    {
+        if (figures.OfferedPerSecond < rate * 0.95)
+        {
+            Console.WriteLine($"  NOTE: the machine offered only {figures.OfferedPerSecond:N0} users/s of the {rate:N0}/s asked for: the latencies are at that rate");
+        }
+        else
+        {
+            Console.WriteLine($"  offered rate reached: {figures.OfferedPerSecond:N0} of {rate:N0} users/s");
+        }
     }
 
     private static void CheckNothingLost(string name, List<RunView> runs, int rows, int timed, List<string> deadLetters)

@@ -31,15 +31,15 @@ internal static class ProcessThroughput
 
     /// <summary>Measures the stage, then the pass-through, on fresh topics of <paramref name="cluster"/>; prints both and their ratio.</summary>
     public static async Task<(double Stage, double PassThrough)> CompareAsync(
-        MockKafkaCluster cluster, int records, int partitions, CancellationToken cancellationToken)
+        MockKafkaCluster cluster, int records, int partitions, CancellationToken cancellationToken, BatchLimits? batch = null)
     {
-        var limits = new BatchLimits();
+        var limits = batch ?? new BatchLimits();
         var users = GenerateUsers(records);
         Console.WriteLine(
             $"{records} randomuser-shaped users (avg {users.Average(u => u.Value.Length):F0} B), {partitions} partitions, " +
-            $"batches of up to {limits.MaxCount} records / {limits.MaxWait.TotalMilliseconds} ms");
+            $"batches of up to {limits.MaxCount} records / {limits.MaxWait.TotalMilliseconds} ms, closed after {limits.IdleWait.TotalMilliseconds} ms without a next record");
 
-        var stage = await MeasureAsync(cluster, "stage", users, partitions, (topics, ct) => RunStageAsync(cluster, topics, ct), cancellationToken);
+        var stage = await MeasureAsync(cluster, "stage", users, partitions, (topics, ct) => RunStageAsync(cluster, topics, limits, ct), cancellationToken);
         var passThrough = await MeasureAsync(cluster, "pass-through", users, partitions, (topics, ct) => Task.Run(() => PassThrough(cluster, topics, limits, ct), ct), cancellationToken);
 
         Console.WriteLine($"stage / pass-through: {stage / passThrough:P0} of the pass-through's throughput");
@@ -111,7 +111,8 @@ internal static class ProcessThroughput
         }
     }
 
-    private static async Task RunStageAsync(MockKafkaCluster cluster, (string Input, string Output, string DeadLetter) topics, CancellationToken cancellationToken)
+    private static async Task RunStageAsync(
+        MockKafkaCluster cluster, (string Input, string Output, string DeadLetter) topics, BatchLimits limits, CancellationToken cancellationToken)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -122,6 +123,10 @@ internal static class ProcessThroughput
             ["Process:InputTopic"] = topics.Input,
             ["Process:OutputTopic"] = topics.Output,
             ["Process:DeadLetterTopic"] = topics.DeadLetter,
+            ["Process:Batch:MaxCount"] = limits.MaxCount.ToString(CultureInfo.InvariantCulture),
+            ["Process:Batch:MaxBytes"] = limits.MaxBytes.ToString(CultureInfo.InvariantCulture),
+            ["Process:Batch:MaxWait"] = limits.MaxWait.ToString("c", CultureInfo.InvariantCulture),
+            ["Process:Batch:IdleWait"] = limits.IdleWait.ToString("c", CultureInfo.InvariantCulture),
         });
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
         builder.AddProcessStage();
