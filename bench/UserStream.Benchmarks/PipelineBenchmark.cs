@@ -64,51 +64,39 @@ public sealed class PipelineBenchmark : IBenchmark
         var total = Stopwatch.StartNew();
         Console.WriteLine($"machine: {Machine()}; PostgreSQL {await ServerVersionAsync()}; mock Kafka cluster of 3 brokers, {partitions} partitions per topic");
 
-        Console.WriteLine("-- 1. the three stages in this process, the services' defaults");
-        await InProcessAsync(partitions, [], async (pipeline, ingest, cluster, database) =>
+        // A fresh pipeline with `settings` added to each stage: a fixed offered rate, then full speed.
+        async Task<(Figures FixedRate, Figures FullSpeed)> FixedRateThenFullSpeedAsync(Dictionary<string, string?> settings)
         {
-            var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
-            await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
-            var storedBefore = pipeline.Stored.Count;
-            var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-            await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
-        }, cancellationToken);
+            (Figures, Figures)? figures = null;
+            await InProcessAsync(partitions, settings, async (pipeline, ingest, cluster, database) =>
+            {
+                var offer = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
+                var atRate = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", offer, ingest, database, pipeline.Stored, cluster, cancellationToken);
+                CheckOfferedRate(atRate, rate);
+                var storedBefore = pipeline.Stored.Count;
+                var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
+                figures = (atRate, await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken));
+            }, cancellationToken);
+            return figures!.Value;
+        }
+
+        Console.WriteLine("-- 1. the three stages in this process, the services' defaults");
+        await FixedRateThenFullSpeedAsync([]);
 
         // The mock broker holds an empty fetch for fetch.wait.max.ms (500 ms by default) even when data arrives
         // meanwhile; a Kafka broker answers at once. At a low rate the consumers' fetches are mostly empty.
         Console.WriteLine($"-- 1b. the same with Kafka:Settings:fetch.wait.max.ms={ShortFetchWaitMs} (the mock answers an empty fetch only after this wait; Kafka answers when data arrives)");
-        Figures? newFixed = null, newFull = null, oldFixed = null, oldFull = null;
-        await InProcessAsync(partitions, new() { ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}" }, async (pipeline, ingest, cluster, database) =>
-        {
-            var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
-            newFixed = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
-            CheckOfferedRate(newFixed, rate);
-            var storedBefore = pipeline.Stored.Count;
-            var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-            newFull = await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
-        }, cancellationToken);
+        var current = await FixedRateThenFullSpeedAsync(new() { ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}" });
 
         // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
         // the default above (a batch closes as soon as no further record is immediately available).
-        Console.WriteLine($"-- 1c. as 1b, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
-        await InProcessAsync(
-            partitions,
-            new()
-            {
-                ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}",
-                ["Process:Batch:IdleWait"] = "00:00:00.200",
-                ["Sink:Batch:IdleWait"] = "00:00:00.200",
-            },
-            async (pipeline, ingest, cluster, database) =>
-            {
-                var fixedRate = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
-                oldFixed = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", fixedRate, ingest, database, pipeline.Stored, cluster, cancellationToken);
-                CheckOfferedRate(oldFixed, rate);
-                var storedBefore = pipeline.Stored.Count;
-                var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-                oldFull = await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken);
-            },
-            cancellationToken);
+        Console.WriteLine("-- 1c. as 1b, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
+        var baseline = await FixedRateThenFullSpeedAsync(new()
+        {
+            ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}",
+            ["Process:Batch:IdleWait"] = "00:00:00.200",
+            ["Sink:Batch:IdleWait"] = "00:00:00.200",
+        });
 
         Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
         (double Stage, double PassThrough) newProcess, oldProcess;
@@ -125,7 +113,7 @@ public sealed class PipelineBenchmark : IBenchmark
             oldProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, old);
         }
 
-        await WriteSummaryAsync(rate, (newFixed!, newFull!, newProcess), (oldFixed!, oldFull!, oldProcess), cancellationToken);
+        await WriteSummaryAsync(rate, (current.FixedRate, current.FullSpeed, newProcess), (baseline.FixedRate, baseline.FullSpeed, oldProcess), cancellationToken);
 
         Console.WriteLine("-- 3. each stage in its own process (StageRunner, server GC)");
         await using (var cluster = await MockKafkaCluster.StartAsync())
