@@ -91,11 +91,12 @@ public sealed class PipelineBenchmark : IBenchmark
         // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
         // the default above (a batch closes as soon as no further record is immediately available).
         Console.WriteLine("-- 1c. as 1b, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
+        var maxWait = new BatchLimits().MaxWait.ToString("c", CultureInfo.InvariantCulture);
         var baseline = await FixedRateThenFullSpeedAsync(new()
         {
             ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}",
-            ["Process:Batch:IdleWait"] = "00:00:00.200",
-            ["Sink:Batch:IdleWait"] = "00:00:00.200",
+            ["Process:Batch:IdleWait"] = maxWait,
+            ["Sink:Batch:IdleWait"] = maxWait,
         });
 
         Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
@@ -119,7 +120,7 @@ public sealed class PipelineBenchmark : IBenchmark
         await using (var cluster = await MockKafkaCluster.StartAsync())
         await using (var database = await PostgresTestDatabase.CreateAsync())
         {
-            CreateTopics(cluster, partitions);
+            cluster.CreatePipelineTopics(partitions, deadLetterPartitions: partitions);
             await MeasureAsProcessesAsync(cluster, database, memoryRecords, partitions, cancellationToken);
         }
 
@@ -135,7 +136,7 @@ public sealed class PipelineBenchmark : IBenchmark
     {
         await using var cluster = await MockKafkaCluster.StartAsync();
         await using var database = await PostgresTestDatabase.CreateAsync();
-        CreateTopics(cluster, partitions);
+        cluster.CreatePipelineTopics(partitions, deadLetterPartitions: partitions);
         await using var pipeline = await InProcessPipeline.StartAsync(cluster, database, settings, cancellationToken);
         using var ingest = new IngestApi(pipeline.IngestAddress);
         await ingest.WaitUntilReadyAsync(cancellationToken);
@@ -245,7 +246,7 @@ public sealed class PipelineBenchmark : IBenchmark
             {
                 ["askedPerSecond"] = rate,
                 ["offeredPerSecond"] = Math.Round(figures.Fixed.OfferedPerSecond),
-                ["reached"] = figures.Fixed.OfferedPerSecond >= rate * 0.95,
+                ["reached"] = Reached(figures.Fixed, rate),
                 ["usersPerSecond"] = Math.Round(figures.Fixed.UsersPerSecond),
                 ["p50Ms"] = figures.Fixed.P50Ms,
                 ["p95Ms"] = figures.Fixed.P95Ms,
@@ -273,24 +274,11 @@ public sealed class PipelineBenchmark : IBenchmark
         old["batching"] = "open for the whole Batch:MaxWait (Batch:IdleWait = MaxWait)";
         summary["baseline"] = old;
 
-        var directory = Path.Combine(RepositoryRoot(), "TestResults", "bench");
+        var directory = Path.Combine(TestEnvironment.RepositoryRoot, "TestResults", "bench");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "pipeline.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(summary, SummaryJson), cancellationToken);
         Console.WriteLine($"summary: {path}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "UserStream.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 
     private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true };
@@ -319,20 +307,24 @@ public sealed class PipelineBenchmark : IBenchmark
         Console.WriteLine(
             $"{name}: offered {offer.Offered:N0} users in {offer.Offering.TotalSeconds:F1} s ({offer.Offered / offer.Offering.TotalSeconds:N0}/s, {offer.Runs.Count} runs); " +
             $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
+        latencies.Sort();
         Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
         CheckNothingLost(name, runs, rows.Count, latencies.Count, DeadLetters(cluster, runs));
-        latencies.Sort();
         return new Figures(
-            offer.Offered / offer.Offering.TotalSeconds, rows.Count / elapsed, At(latencies, 0.50), At(latencies, 0.95), At(latencies, 0.99));
+            offer.Offered / offer.Offering.TotalSeconds,
+            rows.Count / elapsed,
+            Math.Round(Percentile(latencies, 0.50), 1),
+            Math.Round(Percentile(latencies, 0.95), 1),
+            Math.Round(Percentile(latencies, 0.99), 1));
     }
 
-    private static double At(List<double> sorted, double p) =>
-        sorted.Count == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)], 1);
+    /// <summary>Whether the machine offered the fixed rate asked for (within 5 %).</summary>
+    private static bool Reached(Figures figures, int rate) => figures.OfferedPerSecond >= rate * 0.95;
 
-    /// <summary>Says so when the machine could not offer the fixed rate asked for (within 5 %).</summary>
+    /// <summary>Says so when the machine could not offer the fixed rate asked for.</summary>
     private static void CheckOfferedRate(Figures figures, int rate)
     {
-        if (figures.OfferedPerSecond < rate * 0.95)
+        if (!Reached(figures, rate))
         {
             Console.WriteLine($"  NOTE: the machine offered only {figures.OfferedPerSecond:N0} users/s of the {rate:N0}/s asked for: the latencies are at that rate");
         }
@@ -366,17 +358,14 @@ public sealed class PipelineBenchmark : IBenchmark
             .Select(d => d.Message.Headers.GetString(DeadLetterHeaders.ErrorCode) ?? "?")];
     }
 
-    private static string Percentiles(List<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return "none";
-        }
+    /// <summary>p50, p95, p99 and max of <paramref name="sorted"/> (sorted ascending).</summary>
+    private static string Percentiles(List<double> sorted) => sorted.Count == 0
+        ? "none"
+        : $"p50 {Percentile(sorted, 0.50):F0}, p95 {Percentile(sorted, 0.95):F0}, p99 {Percentile(sorted, 0.99):F0}, max {sorted[^1]:F0}";
 
-        values.Sort();
-        double At(double p) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
-        return $"p50 {At(0.50):F0}, p95 {At(0.95):F0}, p99 {At(0.99):F0}, max {values[^1]:F0}";
-    }
+    /// <summary>The nearest-rank percentile <paramref name="p"/> of <paramref name="sorted"/> (sorted ascending); NaN when empty.</summary>
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     private static async Task<List<(Guid Id, DateTimeOffset IngestedAt)>> RowsAsync(PostgresTestDatabase database, List<Guid> runs, CancellationToken cancellationToken)
     {
@@ -501,13 +490,6 @@ public sealed class PipelineBenchmark : IBenchmark
     }
 
     // ---- setup ----
-
-    private static void CreateTopics(MockKafkaCluster cluster, int partitions)
-    {
-        cluster.CreateTopic(Topics.UsersCreated, partitions);
-        cluster.CreateTopic(Topics.UsersEnriched, partitions);
-        cluster.CreateTopic(Topics.DeadLetter, partitions);
-    }
 
     private static string Machine()
     {

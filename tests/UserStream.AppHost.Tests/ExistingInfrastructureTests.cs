@@ -33,7 +33,7 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         var ct = TestContext.Current.CancellationToken;
         Report($"start-up to all healthy: {pipeline.StartupToHealthy.TotalSeconds:F1} s; to the first user stored: {pipeline.StartupToFirstUserStored.TotalSeconds:F1} s");
 
-        foreach (var service in ExistingInfrastructureApp.Services)
+        foreach (var service in PipelineClients.Services)
         {
             var replicas = await pipeline.ReplicaIdsAsync(service, ct);
             Assert.Equal(service == ResourceNames.Ingestor ? 1 : ExistingInfrastructureApp.Replicas, replicas.Length);
@@ -76,7 +76,7 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
     public async Task A_runs_trace_has_spans_from_the_ingestor_the_processor_and_the_sink_processes()
     {
         var ct = TestContext.Current.CancellationToken;
-        string[] stages = [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
+        var stages = PipelineClients.Services;
         const int users = 20;
 
         var (run, stored) = await PipelineClients.RunAndStoreAsync(pipeline.App, users, Patience, ct);
@@ -133,7 +133,9 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         var before = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
 
         await PipelineClients.StartRunAsync(pipeline.App, users, ct);
-        var streaming = await FirstAsync(n => n > before, ct);
+        // Watched closely, so that the replica stops while the run is still streaming.
+        var streaming = await Eventually.ValueAsync(
+            t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n > before, Patience, ct, interval: TimeSpan.FromMilliseconds(50));
 
         var stop = await pipeline.App.ResourceCommands.ExecuteCommandAsync(replica, KnownResourceCommands.StopCommand, ct);
         Assert.True(stop.Success, stop.Message);
@@ -154,23 +156,6 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Report($"stopped {replica} with {streaming - before} of {users} users stored when seen streaming, {atStop - before} when stopped; {stored - before} after its restart");
         Assert.True(atStop < before + users, $"the run was over ({atStop - before} stored) before the replica stopped: nothing was shown");
         Assert.Equal(before + users, stored);
-    }
-
-    /// <summary>Polls the sink's count closely (every 50 ms) until it satisfies <paramref name="until"/>.</summary>
-    private async Task<long> FirstAsync(Func<long, bool> until, CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(Patience);
-        while (true)
-        {
-            var count = await PipelineClients.StoredUsersAsync(pipeline.App, deadline.Token);
-            if (until(count))
-            {
-                return count;
-            }
-
-            await Task.Delay(50, deadline.Token);
-        }
     }
 
     private List<ConsumeResult<string, byte[]>> DeadLetters() =>

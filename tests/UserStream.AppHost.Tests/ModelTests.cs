@@ -12,8 +12,6 @@ namespace UserStream.AppHost.Tests;
 /// </summary>
 public sealed class ModelTests
 {
-    private static readonly string[] Services = [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
-
     [Fact]
     public async Task Container_mode_runs_kafka_with_its_ui_postgres_with_pgadmin_cassandra_and_the_three_services()
     {
@@ -25,7 +23,7 @@ public sealed class ModelTests
         Assert.Single(app.Model.Resources.OfType<PgAdminContainerResource>());
         Assert.IsType<CassandraResource>(app.Resource(ResourceNames.Cassandra));
         Assert.IsType<ExternalServiceResource>(app.Resource(ResourceNames.RandomUser));
-        foreach (var service in Services)
+        foreach (var service in PipelineClients.Services)
         {
             Assert.IsType<ProjectResource>(app.Resource(service), exactMatch: false);
         }
@@ -78,8 +76,8 @@ public sealed class ModelTests
         Assert.Equal([ResourceNames.Kafka], AppModel.Waits(processor).Keys);
         Assert.Equal(WaitType.WaitUntilHealthy, AppModel.Waits(sink)[ResourceNames.Kafka]);
         Assert.Equal(WaitType.WaitUntilHealthy, AppModel.Waits(sink)[ResourceNames.Cassandra]);
-        Assert.DoesNotContain(AppModel.Waits(ingestor).Keys, Services.Contains);
-        Assert.DoesNotContain(AppModel.Waits(sink).Keys, Services.Contains);
+        Assert.DoesNotContain(AppModel.Waits(ingestor).Keys, PipelineClients.Services.Contains);
+        Assert.DoesNotContain(AppModel.Waits(sink).Keys, PipelineClients.Services.Contains);
 
         // The connections each one receives, and only those.
         var ingestorEnvironment = await app.EnvironmentAsync(ingestor);
@@ -106,15 +104,13 @@ public sealed class ModelTests
     public async Task Processor_and_sink_run_as_many_replicas_as_configured_and_the_ingestor_as_one()
     {
         await using var defaults = await AppModel.ContainersAsync();
-        Assert.Equal(2, Replicas(defaults.Resource(ResourceNames.Processor)));
-        Assert.Equal(2, Replicas(defaults.Resource(ResourceNames.Sink)));
-        Assert.Equal(1, Replicas(defaults.Resource(ResourceNames.Ingestor)));
+        Assert.Equal(2, AppModel.Replicas(defaults.Resource(ResourceNames.Processor)));
+        Assert.Equal(2, AppModel.Replicas(defaults.Resource(ResourceNames.Sink)));
+        Assert.Equal(1, AppModel.Replicas(defaults.Resource(ResourceNames.Ingestor)));
 
         await using var configured = await AppModel.ContainersAsync("--Pipeline:ProcessorReplicas=3", "--Pipeline:SinkReplicas=1");
-        Assert.Equal(3, Replicas(configured.Resource(ResourceNames.Processor)));
-        Assert.Equal(1, Replicas(configured.Resource(ResourceNames.Sink)));
-
-        static int Replicas(IResource resource) => resource.Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+        Assert.Equal(3, AppModel.Replicas(configured.Resource(ResourceNames.Processor)));
+        Assert.Equal(1, AppModel.Replicas(configured.Resource(ResourceNames.Sink)));
     }
 
     [Fact]

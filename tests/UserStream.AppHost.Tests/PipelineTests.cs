@@ -30,7 +30,7 @@ public sealed class PipelineTests(PipelineApp pipeline) : IClassFixture<Pipeline
     {
         Assert.SkipWhen(pipeline.SkipReason is not null, pipeline.SkipReason ?? "");
         var ct = TestContext.Current.CancellationToken;
-        string[] stages = [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
+        var stages = PipelineClients.Services;
 
         await PipelineClients.StartRunAsync(pipeline.App, 5, ct);
 

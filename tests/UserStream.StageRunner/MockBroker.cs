@@ -24,9 +24,7 @@ internal static class MockBroker
         }
 
         await using var cluster = await MockKafkaCluster.StartAsync();
-        cluster.CreateTopic(Topics.UsersCreated, partitions);
-        cluster.CreateTopic(Topics.UsersEnriched, partitions);
-        cluster.CreateTopic(Topics.DeadLetter, 1);
+        cluster.CreatePipelineTopics(partitions, deadLetterPartitions: 1);
 
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
+using UserStream.Contracts;
 
 namespace UserStream.Testing;
 
@@ -71,6 +72,17 @@ public class MockKafkaCluster : IAsyncDisposable
     /// <summary>Creates a topic (the mock does not support CreateTopics requests).</summary>
     public void CreateTopic(string name, int partitions = 3, int replicationFactor = 1) =>
         Check(LibRdKafkaMock.rd_kafka_mock_topic_create(_cluster, name, partitions, Math.Min(replicationFactor, BrokerCount)), $"create topic {name}");
+
+    /// <summary>
+    /// Creates the pipeline's topics: <c>users_created</c> and <c>users_enriched</c> with <paramref name="partitions"/>
+    /// each, <c>users_dlq</c> with <paramref name="deadLetterPartitions"/>.
+    /// </summary>
+    public void CreatePipelineTopics(int partitions, int deadLetterPartitions)
+    {
+        CreateTopic(Topics.UsersCreated, partitions);
+        CreateTopic(Topics.UsersEnriched, partitions);
+        CreateTopic(Topics.DeadLetter, deadLetterPartitions);
+    }
 
     /// <summary>Disconnects broker <paramref name="brokerId"/> (1-based; -1 for all) and refuses new connections.</summary>
     public void SetBrokerDown(int brokerId = -1) =>

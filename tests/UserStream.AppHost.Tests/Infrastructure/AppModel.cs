@@ -74,6 +74,10 @@ internal sealed class AppModel : IAsyncDisposable
             });
     }
 
+    /// <summary>How many replicas of <paramref name="resource"/> the model runs (1 without a replica annotation).</summary>
+    public static int Replicas(IResource resource) =>
+        resource.Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+
     /// <summary>The resources <paramref name="resource"/> waits for, by name, with how it waits.</summary>
     public static Dictionary<string, WaitType> Waits(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().ToDictionary(w => w.Resource.Name, w => w.WaitType);

@@ -7,9 +7,11 @@ internal static class Eventually
 
     /// <summary>
     /// The first value of <paramref name="read"/> that satisfies <paramref name="until"/>, or the last value
-    /// read when <paramref name="patience"/> runs out (the caller's assertion then shows what was seen).
+    /// read when <paramref name="patience"/> runs out (the caller's assertion then shows what was seen). Reads
+    /// every <paramref name="interval"/> (1 s unless told).
     /// </summary>
-    public static async Task<T> ValueAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, bool> until, TimeSpan patience, CancellationToken cancellationToken)
+    public static async Task<T> ValueAsync<T>(
+        Func<CancellationToken, Task<T>> read, Func<T, bool> until, TimeSpan patience, CancellationToken cancellationToken, TimeSpan? interval = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(patience);
@@ -18,7 +20,7 @@ internal static class Eventually
         {
             try
             {
-                await Task.Delay(Interval, deadline.Token);
+                await Task.Delay(interval ?? Interval, deadline.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -43,9 +43,7 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
     {
         using var startup = new CancellationTokenSource(StartupTimeout);
         _kafka = await MockKafkaCluster.StartAsync();
-        _kafka.CreateTopic(Topics.UsersCreated, TopicPartitions);
-        _kafka.CreateTopic(Topics.UsersEnriched, TopicPartitions);
-        _kafka.CreateTopic(Topics.DeadLetter, 1);
+        _kafka.CreatePipelineTopics(TopicPartitions, deadLetterPartitions: 1);
         _database = await PostgresTestDatabase.CreateAsync();
         _otlp = await OtlpReceiver.StartAsync(startup.Token);
 
@@ -61,13 +59,13 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
                 "--Ingest:Schedule:Paused=true",
             ],
             startup.Token);
-        foreach (var service in Services)
+        foreach (var service in PipelineClients.Services)
         {
             _otlp.ExportFrom(builder.CreateResourceBuilder<ProjectResource>(service));
         }
 
         _app = await builder.BuildAsync(startup.Token);
-        _logs = ServiceLogs.Capture(_app, Services, _stopLogs.Token);
+        _logs = ServiceLogs.Capture(_app, PipelineClients.Services, _stopLogs.Token);
         var started = Stopwatch.StartNew();
         await _app.StartAsync(startup.Token);
         await WaitUntilHealthyAsync(startup.Token);
@@ -84,13 +82,10 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
         StartupToFirstUserStored = started.Elapsed;
     }
 
-    internal static string[] Services => [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
-
     /// <summary>The DCP ids of a service's replicas (e.g. <c>processor-abcdefgh</c>), as its resource events name them.</summary>
     public async Task<string[]> ReplicaIdsAsync(string service, CancellationToken cancellationToken)
     {
-        var replicas = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .Single(r => r.Name == service).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+        var replicas = AppModel.Replicas(Resource(service));
         var ids = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
         {
@@ -105,7 +100,7 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
 
     /// <summary>Waits until every replica of every service reports running and healthy.</summary>
     public Task WaitUntilHealthyAsync(CancellationToken cancellationToken) =>
-        WaitForReplicasAsync(Services, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy, cancellationToken);
+        WaitForReplicasAsync(PipelineClients.Services, e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy, cancellationToken);
 
     /// <summary>
     /// Waits until every replica of <paramref name="services"/> is in a state that satisfies <paramref name="until"/>,
@@ -113,8 +108,7 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
     /// </summary>
     public async Task WaitForReplicasAsync(IReadOnlyCollection<string> services, Func<ResourceEvent, bool> until, CancellationToken cancellationToken)
     {
-        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
-        var expected = services.Sum(s => model.Resources.Single(r => r.Name == s).Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1);
+        var expected = services.Sum(s => AppModel.Replicas(Resource(s)));
         var satisfied = new Dictionary<string, bool>(StringComparer.Ordinal);
         await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellationToken))
         {
@@ -128,6 +122,9 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
             }
         }
     }
+
+    private IResource Resource(string name) =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
 
     public async ValueTask DisposeAsync()
     {

@@ -42,14 +42,14 @@ public sealed class PipelineApp : IAsyncLifetime
             ],
             startup.Token);
         _otlp = await OtlpReceiver.StartAsync(startup.Token);
-        foreach (var service in new[] { ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink })
+        foreach (var service in PipelineClients.Services)
         {
             _otlp.ExportFrom(builder.CreateResourceBuilder<ProjectResource>(service));
         }
 
         _app = await builder.BuildAsync(startup.Token);
         await _app.StartAsync(startup.Token);
-        foreach (var service in new[] { ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink })
+        foreach (var service in PipelineClients.Services)
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(service, startup.Token);
         }

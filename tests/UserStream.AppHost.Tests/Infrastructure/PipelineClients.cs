@@ -9,6 +9,9 @@ namespace UserStream.AppHost.Tests.Infrastructure;
 /// <summary>What a user of the running pipeline does: start a run, ask the sink how many users it holds, look at the dead letters.</summary>
 internal static class PipelineClients
 {
+    /// <summary>The pipeline's three services, in flow order.</summary>
+    public static readonly string[] Services = [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
+
     /// <summary>A run as <c>POST /runs</c> answers it: its id and the trace its users travel in.</summary>
     public sealed record StartedRun(Guid Id, string? TraceId);
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests.Infrastructure;
 
@@ -8,7 +9,7 @@ namespace UserStream.AppHost.Tests.Infrastructure;
 /// </summary>
 internal static class ServiceLogs
 {
-    public static string Directory { get; } = Path.Combine(FindRoot(), "TestResults", "apphost-logs");
+    public static string Directory { get; } = Path.Combine(TestEnvironment.RepositoryRoot, "TestResults", "apphost-logs");
 
     public static Task Capture(DistributedApplication app, IReadOnlyCollection<string> services, CancellationToken cancellationToken)
     {
@@ -52,18 +53,5 @@ internal static class ServiceLogs
         catch (OperationCanceledException)
         {
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "UserStream.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return Path.GetTempPath();
     }
 }

@@ -58,9 +58,7 @@ internal sealed class PipelineRig : IAsyncDisposable
             throw;
         }
 
-        broker.CreateTopic(Topics.UsersCreated, Partitions);
-        broker.CreateTopic(Topics.UsersEnriched, Partitions);
-        broker.CreateTopic(Topics.DeadLetter, Partitions);
+        broker.CreatePipelineTopics(Partitions, deadLetterPartitions: Partitions);
         return new PipelineRig(broker, database);
     }
 
