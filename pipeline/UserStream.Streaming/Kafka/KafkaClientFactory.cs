@@ -91,4 +91,39 @@ public static class KafkaClientShapes
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
         config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.Range;
     }
+
+    /// <summary>
+    /// Static group membership (KIP-345) under <paramref name="instanceId"/> (group.instance.id): an instance that
+    /// crashed and comes back under the same id takes its place in the group at once instead of the group waiting
+    /// for the dead member's session to time out (session.timeout.ms, 45 s by default). Every running member of a
+    /// group needs its own id: a second member with the same id fences the first. A static member does not leave
+    /// its group when it closes, so a graceful stop leaves explicitly first (<see cref="ConsumerLeaving.LeaveGroup"/>).
+    /// </summary>
+    public static Action<ConsumerConfig> StaticMember(string instanceId) => config =>
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(instanceId);
+        config.GroupInstanceId = instanceId;
+    };
+}
+
+/// <summary>How a consumer leaves its group on a graceful stop.</summary>
+public static class ConsumerLeaving
+{
+    /// <summary>
+    /// Leaves the group so that the partitions move to the other members at once, also for a static member (which
+    /// never leaves on close): unsubscribes, then serves the revocation until nothing is assigned (at most
+    /// <paramref name="timeout"/>), so that librdkafka sends the LeaveGroup before <see cref="IConsumer{TKey,TValue}.Close"/>.
+    /// </summary>
+    public static void LeaveGroup<TKey, TValue>(this IConsumer<TKey, TValue> consumer, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        consumer.Unsubscribe();
+        var until = DateTime.UtcNow + timeout;
+        do
+        {
+            // Serves the revocation; delivers nothing once unsubscribed.
+            consumer.Consume(TimeSpan.FromMilliseconds(50));
+        }
+        while (consumer.Assignment.Count > 0 && DateTime.UtcNow < until);
+    }
 }
