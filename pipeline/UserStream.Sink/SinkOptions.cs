@@ -30,6 +30,14 @@ public sealed class SinkOptions : IValidatableObject
     [Required]
     public string DeadLetterTopic { get; set; } = Topics.DeadLetter;
 
+    /// <summary>
+    /// This instance's stable identity, when set: the sink joins its group as the static member
+    /// <c>sink-{InstanceId}</c> (group.instance.id), so that an instance that crashed and is started again under
+    /// the same id takes its partitions back at once. Unique among running instances. Empty: a dynamic member.
+    /// </summary>
+    [StringLength(200)]
+    public string InstanceId { get; set; } = "";
+
     /// <summary>Consumer group whose committed offsets mark what is durably stored.</summary>
     [Required]
     public string GroupId { get; set; } = "sink";

@@ -15,7 +15,8 @@ namespace UserStream.Process.Worker;
 /// <remarks>
 /// Creating a session initialises the transactional producer <c>processor-{InstanceId}</c>, which fences
 /// any earlier producer with that id and has the broker abort the transaction it left open, before the
-/// consumer joins the group. A fatal error (fenced, ...) propagates: the owner disposes the session and
+/// consumer joins the group as the static member <c>processor-{InstanceId}</c> (taking a crashed
+/// predecessor's place at once). A fatal error (fenced, ...) propagates: the owner disposes the session and
 /// opens a new one, which resumes from the committed offsets.
 /// </remarks>
 internal sealed partial class TransactionalSession : IDisposable
@@ -39,7 +40,11 @@ internal sealed partial class TransactionalSession : IDisposable
             _producer.InitTransactions(options.OperationTimeout);
             _consumer = clients.CreateConsumer(
                 options.ConsumerGroup,
-                KafkaClientShapes.ReadCommittedManualCommit,
+                config =>
+                {
+                    KafkaClientShapes.ReadCommittedManualCommit(config);
+                    KafkaClientShapes.StaticMember(TransactionalId)(config);
+                },
                 builder => builder
                     .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(_logger, TransactionalId, partitions))
                     .SetPartitionsRevokedHandler((_, partitions) =>
@@ -121,6 +126,7 @@ internal sealed partial class TransactionalSession : IDisposable
         if (!_closed)
         {
             _closed = true;
+            _consumer.LeaveGroup(_options.OperationTimeout);
             _consumer.Close();
         }
     }

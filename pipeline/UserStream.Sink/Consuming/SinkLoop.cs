@@ -33,6 +33,18 @@ public sealed partial class SinkLoop : IDisposable
     private bool _paused;
     private long _lastLagReport;
 
+    /// <summary>Longest a graceful stop waits for the group to take the partitions back.</summary>
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(5);
+
+    private static Action<ConsumerConfig> Shape(SinkOptions options) => config =>
+    {
+        KafkaClientShapes.ReadCommittedManualCommit(config);
+        if (options.InstanceId.Length > 0)
+        {
+            KafkaClientShapes.StaticMember("sink-" + options.InstanceId)(config);
+        }
+    };
+
     public SinkLoop(
         KafkaClientFactory clients, SinkOptions options, BatchWriter writer, DeadLetterProducer deadLetters,
         SinkTracing tracing, SinkMetrics metrics, ILogger logger)
@@ -44,7 +56,7 @@ public sealed partial class SinkLoop : IDisposable
         _tracing = tracing;
         _metrics = metrics;
         _logger = logger;
-        _consumer = clients.CreateConsumer(options.GroupId, KafkaClientShapes.ReadCommittedManualCommit, builder => builder
+        _consumer = clients.CreateConsumer(options.GroupId, Shape(options), builder => builder
             .SetPartitionsRevokedHandler((_, partitions) => OnRevoked([.. partitions.Select(p => p.TopicPartition)]))
             .SetPartitionsLostHandler((_, partitions) => OnRevoked([.. partitions.Select(p => p.TopicPartition)]))
             .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code, error.Reason, error.IsFatal)));
@@ -237,6 +249,7 @@ public sealed partial class SinkLoop : IDisposable
     {
         try
         {
+            _consumer.LeaveGroup(LeaveTimeout);
             _consumer.Close();
         }
         catch (KafkaException e)

@@ -4,10 +4,10 @@ namespace UserStream.Tests.Infrastructure;
 public static class Eventually
 {
     /// <summary>
-    /// Probes every 100 ms until <paramref name="condition"/> holds for the value (or the time is up, 30 s
-    /// unless told) and returns the last value: assert on it rather than on the waiting.
+    /// Probes every 100 ms (or <paramref name="interval"/>) until <paramref name="condition"/> holds for the value
+    /// (or the time is up, 30 s unless told) and returns the last value: assert on it rather than on the waiting.
     /// </summary>
-    public static async Task<T> Async<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null)
+    public static async Task<T> Async<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan? timeout = null, TimeSpan? interval = null)
     {
         ArgumentNullException.ThrowIfNull(probe);
         ArgumentNullException.ThrowIfNull(condition);
@@ -20,7 +20,7 @@ public static class Eventually
                 return value;
             }
 
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
         }
     }
 }
