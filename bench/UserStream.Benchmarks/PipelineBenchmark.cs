@@ -61,6 +61,7 @@ public sealed class PipelineBenchmark : IBenchmark
         var processRecords = Option(args, "--process-records", 50_000);
         var memoryRecords = Option(args, "--memory-records", 60_000);
         var partitions = Option(args, "--partitions", 6);
+        var repeatCount = Option(args, "--repeat", 3);
         var total = Stopwatch.StartNew();
         Console.WriteLine($"machine: {Machine()}; PostgreSQL {await ServerVersionAsync()}; mock Kafka cluster of 3 brokers, {partitions} partitions per topic");
 
@@ -83,38 +84,58 @@ public sealed class PipelineBenchmark : IBenchmark
         Console.WriteLine("-- 1. the three stages in this process, the services' defaults");
         await FixedRateThenFullSpeedAsync([]);
 
-        // The mock broker holds an empty fetch for fetch.wait.max.ms (500 ms by default) even when data arrives
-        // meanwhile; a Kafka broker answers at once. At a low rate the consumers' fetches are mostly empty.
-        Console.WriteLine($"-- 1b. the same with Kafka:Settings:fetch.wait.max.ms={ShortFetchWaitMs} (the mock answers an empty fetch only after this wait; Kafka answers when data arrives)");
-        var current = await FixedRateThenFullSpeedAsync(new() { ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}" });
-
-        // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
-        // the default above (a batch closes as soon as no further record is immediately available).
-        Console.WriteLine("-- 1c. as 1b, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
-        var maxWait = new BatchLimits().MaxWait.ToString("c", CultureInfo.InvariantCulture);
-        var baseline = await FixedRateThenFullSpeedAsync(new()
+        // Sections 1b to 2b compare the new batching with the old; they are repeated and the summary takes the
+        // median of each figure (full-speed figures vary by 10-20 % from run to run on 2 shared cores).
+        var repeats = new List<((Figures FixedRate, Figures FullSpeed) Current, (Figures FixedRate, Figures FullSpeed) Baseline, (double Stage, double PassThrough) NewProcess, (double Stage, double PassThrough) OldProcess)>();
+        for (var repeat = 1; repeat <= repeatCount; repeat++)
         {
-            ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}",
-            ["Process:Batch:IdleWait"] = maxWait,
-            ["Sink:Batch:IdleWait"] = maxWait,
-        });
+            Console.WriteLine($"== comparison {repeat} of {repeatCount}");
 
-        Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
-        (double Stage, double PassThrough) newProcess, oldProcess;
-        await using (var cluster = await MockKafkaCluster.StartAsync())
-        {
-            newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken);
+            // The mock broker holds an empty fetch for fetch.wait.max.ms (500 ms by default) even when data arrives
+            // meanwhile; a Kafka broker answers at once. At a low rate the consumers' fetches are mostly empty.
+            Console.WriteLine($"-- 1b. the same with Kafka:Settings:fetch.wait.max.ms={ShortFetchWaitMs} (the mock answers an empty fetch only after this wait; Kafka answers when data arrives)");
+            var current = await FixedRateThenFullSpeedAsync(new() { ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}" });
+
+            // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait), beside
+            // the default above (a batch closes as soon as no further record is immediately available).
+            Console.WriteLine("-- 1c. as 1b, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
+            var maxWait = new BatchLimits().MaxWait.ToString("c", CultureInfo.InvariantCulture);
+            var baseline = await FixedRateThenFullSpeedAsync(new()
+            {
+                ["Kafka:Settings:fetch.wait.max.ms"] = $"{ShortFetchWaitMs}",
+                ["Process:Batch:IdleWait"] = maxWait,
+                ["Sink:Batch:IdleWait"] = maxWait,
+            });
+
+            Console.WriteLine("-- 2. the processor beside a plain pass-through on the same broker");
+            (double Stage, double PassThrough) newProcess, oldProcess;
+            await using (var cluster = await MockKafkaCluster.StartAsync())
+            {
+                newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken);
+            }
+
+            Console.WriteLine("-- 2b. the same with batches open for their whole MaxWait (the behaviour before IdleWait)");
+            await using (var cluster = await MockKafkaCluster.StartAsync())
+            {
+                var old = new BatchLimits();
+                old.IdleWait = old.MaxWait;
+                oldProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, old);
+            }
+
+            repeats.Add((current, baseline, newProcess, oldProcess));
         }
 
-        Console.WriteLine("-- 2b. the same with batches open for their whole MaxWait (the behaviour before IdleWait)");
-        await using (var cluster = await MockKafkaCluster.StartAsync())
-        {
-            var old = new BatchLimits();
-            old.IdleWait = old.MaxWait;
-            oldProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, old);
-        }
-
-        await WriteSummaryAsync(rate, (current.FixedRate, current.FullSpeed, newProcess), (baseline.FixedRate, baseline.FullSpeed, oldProcess), cancellationToken);
+        var newShares = repeats.Select(r => r.NewProcess.Stage / r.NewProcess.PassThrough).ToList();
+        var oldShares = repeats.Select(r => r.OldProcess.Stage / r.OldProcess.PassThrough).ToList();
+        Console.WriteLine($"processor / pass-through per repeat: {string.Join(", ", newShares.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))} " +
+            $"(median {Median(newShares).ToString("P0", CultureInfo.InvariantCulture)}); old batching {string.Join(", ", oldShares.Select(x => x.ToString("P0", CultureInfo.InvariantCulture)))}");
+        await WriteSummaryAsync(
+            rate,
+            repeats.Count,
+            (Median(newShares), Median(oldShares)),
+            (Median(repeats.Select(r => r.Current.FixedRate)), Median(repeats.Select(r => r.Current.FullSpeed)), Median(repeats.Select(r => r.NewProcess))),
+            (Median(repeats.Select(r => r.Baseline.FixedRate)), Median(repeats.Select(r => r.Baseline.FullSpeed)), Median(repeats.Select(r => r.OldProcess))),
+            cancellationToken);
 
         Console.WriteLine("-- 3. each stage in its own process (StageRunner, server GC)");
         await using (var cluster = await MockKafkaCluster.StartAsync())
@@ -236,6 +257,8 @@ public sealed class PipelineBenchmark : IBenchmark
     /// </summary>
     private static async Task WriteSummaryAsync(
         int rate,
+        int repeats,
+        (double Current, double Baseline) processShare,
         (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) current,
         (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) baseline,
         CancellationToken cancellationToken)
@@ -267,11 +290,15 @@ public sealed class PipelineBenchmark : IBenchmark
         };
 
         var summary = Part(rate, current);
+        ((Dictionary<string, object>)summary["process"])["shareOfPassThrough"] = Math.Round(processShare.Current, 3);
         summary["machine"] = Machine();
         summary["fetchWaitMaxMs"] = ShortFetchWaitMs;
+        summary["repeats"] = repeats;
+        summary["figures"] = $"each figure the median over {repeats} repeat(s) of the comparison";
         summary["batching"] = "closes when no further record is immediately available (Batch:IdleWait 0)";
         var old = Part(rate, baseline);
         old["batching"] = "open for the whole Batch:MaxWait (Batch:IdleWait = MaxWait)";
+        ((Dictionary<string, object>)old["process"])["shareOfPassThrough"] = Math.Round(processShare.Baseline, 3);
         summary["baseline"] = old;
 
         var directory = Path.Combine(TestEnvironment.RepositoryRoot, "TestResults", "bench");
@@ -282,6 +309,27 @@ public sealed class PipelineBenchmark : IBenchmark
     }
 
     private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true };
+
+    /// <summary>Each figure's median over the repeats (the middle value; the mean of the two middle ones for an even count).</summary>
+    private static Figures Median(IEnumerable<Figures> repeats)
+    {
+        var all = repeats.ToList();
+        return new Figures(
+            Median(all.Select(f => f.OfferedPerSecond)), Median(all.Select(f => f.UsersPerSecond)),
+            Median(all.Select(f => f.P50Ms)), Median(all.Select(f => f.P95Ms)), Median(all.Select(f => f.P99Ms)));
+    }
+
+    private static (double Stage, double PassThrough) Median(IEnumerable<(double Stage, double PassThrough)> repeats)
+    {
+        var all = repeats.ToList();
+        return (Median(all.Select(r => r.Stage)), Median(all.Select(r => r.PassThrough)));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 
     /// <summary>What one scenario measured, for the summary file.</summary>
     private sealed record Figures(double OfferedPerSecond, double UsersPerSecond, double P50Ms, double P95Ms, double P99Ms);
