@@ -154,7 +154,9 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         stored = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
 
         Report($"stopped {replica} with {streaming - before} of {users} users stored when seen streaming, {atStop - before} when stopped; {stored - before} after its restart");
-        Assert.True(atStop < before + users, $"the run was over ({atStop - before} stored) before the replica stopped: nothing was shown");
+        // The stop is asked for while the run streams; with groups that rebalance at once (static members, a graceful
+        // leave) the other replica may well finish the run before the stop command returns.
+        Assert.True(streaming < before + users, $"the run was over ({streaming - before} stored) before the replica was stopped: nothing was shown");
         Assert.Equal(before + users, stored);
     }
 
