@@ -23,4 +23,8 @@ public static class Eventually
             await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
         }
     }
+
+    /// <summary>Whether <paramref name="condition"/> came to hold within the time (30 s unless told), probed as <see cref="Async{T}"/> does.</summary>
+    public static Task<bool> TrueAsync(Func<bool> condition, TimeSpan? timeout = null, TimeSpan? interval = null) =>
+        Async(() => Task.FromResult(condition()), holds => holds, timeout, interval);
 }

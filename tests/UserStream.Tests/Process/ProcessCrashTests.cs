@@ -25,7 +25,7 @@ public sealed class ProcessCrashTests(KafkaBroker broker) : IClassFixture<KafkaB
             try
             {
                 Assert.True(
-                    await Eventually(() => ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count >= 20, ct),
+                    await Eventually.TrueAsync(() => ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count >= 20),
                     $"the child processor committed nothing:\n{child.Output}");
 
                 // From now on the child's commits hang (the coordinator keeps answering "loading"), so the
@@ -33,7 +33,7 @@ public sealed class ProcessCrashTests(KafkaBroker broker) : IClassFixture<KafkaB
                 broker.PushRequestErrors(KafkaApi.EndTxn, [.. Enumerable.Repeat(ErrorCode.GroupLoadInProgress, 500)]);
                 await ProduceUsersAsync(broker.BootstrapServers, topics.Input, duringCrash, ct);
                 Assert.True(
-                    await Eventually(() => Uncommitted(topics.Output) > ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count, ct),
+                    await Eventually.TrueAsync(() => Uncommitted(topics.Output) > ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count),
                     "the child processor never opened a transaction with outputs in it, or the broker shows read_committed " +
                     $"consumers records of open transactions (librdkafka's unpatched mock cluster does):\n{child.Output}");
                 child.Kill();
@@ -62,20 +62,4 @@ public sealed class ProcessCrashTests(KafkaBroker broker) : IClassFixture<KafkaB
     }
 
     private int Uncommitted(string topic) => ReadToEnd(broker.BootstrapServers, topic, IsolationLevel.ReadUncommitted).Count;
-
-    private static async Task<bool> Eventually(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < until)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(200, cancellationToken);
-        }
-
-        return false;
-    }
 }

@@ -26,7 +26,7 @@ public sealed class ProcessRebalanceTests(KafkaBroker broker) : IClassFixture<Ka
         await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
 
         await using var second = await StartAsync(OpenBatches(Settings(broker.BootstrapServers, topics, "rebalance-b", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000)), ct);
-        Assert.True(await Eventually(() => metrics.Sum(second, RecordsIn) > 0, ct), "the second instance never got partitions");
+        Assert.True(await Eventually.TrueAsync(() => metrics.Sum(second, RecordsIn) > 0), "the second instance never got partitions");
         await first.StopAsync(ct);
         await stream;
         var outputs = KafkaTopicReader.ReadAll(broker.BootstrapServers, topics.Output, ids.Count, ReadTimeout, TimeSpan.FromSeconds(2));
@@ -39,21 +39,5 @@ public sealed class ProcessRebalanceTests(KafkaBroker broker) : IClassFixture<Ka
     {
         settings["Process:Batch:IdleWait"] = settings["Process:Batch:MaxWait"];
         return settings;
-    }
-
-    private static async Task<bool> Eventually(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                return false;
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        return true;
     }
 }
