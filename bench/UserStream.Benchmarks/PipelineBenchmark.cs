@@ -448,7 +448,7 @@ public sealed class PipelineBenchmark : IBenchmark
     private static async Task MeasureAsProcessesAsync(
         MockKafkaCluster cluster, PostgresTestDatabase database, int records, int partitions, CancellationToken cancellationToken)
     {
-        var port = FreePort();
+        var port = StageProcess.FreePort();
         var ingestSettings = StageSettings.Ingest(cluster, database);
         ingestSettings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         var stages = new (string Name, Dictionary<string, string?> Settings)[]
@@ -504,7 +504,7 @@ public sealed class PipelineBenchmark : IBenchmark
             Console.WriteLine(
                 $"full speed as three processes: stored {rows:N0} in {elapsed.TotalSeconds:F1} s = {rows / elapsed.TotalSeconds:N0} users/s end to end " +
                 "(the last row seen by polling every 50 ms)");
-            Console.WriteLine("  peak memory (VmHWM): " + string.Join(", ", children.Select(c => $"{c.Name} {PeakMiB(c.Process):F0} MiB")));
+            Console.WriteLine("  peak memory (VmHWM): " + string.Join(", ", children.Select(c => $"{c.Name} {c.Process.MemoryMiB():F0} MiB")));
             var runs = await ingest.GetRunsAsync(offer.Runs, cancellationToken);
             CheckNothingLost("three processes", runs, rows, rows, DeadLetters(cluster, runs));
         }
@@ -515,26 +515,6 @@ public sealed class PipelineBenchmark : IBenchmark
                 await process.DisposeAsync();
             }
         }
-    }
-
-    /// <summary>Peak resident set size of the process (kernel's VmHWM), MiB.</summary>
-    private static double PeakMiB(StageProcess process)
-    {
-        if (process.HasExited)
-        {
-            throw new InvalidOperationException($"a stage exited early:\n{process.RecentOutput()}");
-        }
-
-        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        var kb = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        return kb / 1024.0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // ---- setup ----

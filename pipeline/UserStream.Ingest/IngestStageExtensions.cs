@@ -41,6 +41,7 @@ public static class IngestStageExtensions
         services.AddKafkaClients(configuration);
         services.AddPipelineDatabase(configuration);
         services.AddStageTelemetry(StageTelemetry.Ingest);
+        services.AddApiKeyProtection(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IngestMetrics>();
 
@@ -77,7 +78,8 @@ public static class IngestStageExtensions
 
     /// <summary>
     /// Maps the ingest API: <c>POST /runs</c>, <c>GET /runs</c>, <c>GET /runs/{id}</c>,
-    /// <c>GET /schedule</c>, <c>PUT /schedule</c>.
+    /// <c>GET /schedule</c>, <c>PUT /schedule</c>; the two that change something require the API key when one is
+    /// configured (<c>Api:Key</c>).
     /// </summary>
     public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder endpoints) =>
         IngestEndpoints.Map(endpoints);

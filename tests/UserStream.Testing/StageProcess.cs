@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 
 namespace UserStream.Testing;
 
@@ -51,6 +54,26 @@ public sealed class StageProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("The stage runner did not start.");
         return new StageProcess(process);
+    }
+
+    /// <summary>Resident set size now (<c>VmRSS</c>) or at its peak so far (<c>VmHWM</c>), MiB, from /proc.</summary>
+    public double MemoryMiB(string field = "VmHWM")
+    {
+        if (_process.HasExited)
+        {
+            throw new InvalidOperationException($"the stage exited early:\n{RecentOutput()}");
+        }
+
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    /// <summary>A TCP port free on the loopback interface now, for a stage's <c>ASPNETCORE_URLS</c>.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Ends the process at once, as kill -9 does: no drain, no commit, no goodbye to the group.</summary>

@@ -12,6 +12,7 @@ using Npgsql;
 using UserStream.Ingest.Ledger;
 using UserStream.Ingest.Runs;
 using UserStream.Ingest.Schedule;
+using UserStream.Streaming.Hosting;
 
 namespace UserStream.Ingest.Endpoints;
 
@@ -19,7 +20,9 @@ namespace UserStream.Ingest.Endpoints;
 /// The stage's HTTP API: trigger a run, read the run history, read and change the schedule.
 /// Bad requests get 400 validation problems naming the field; an unknown run 404; a trigger while a
 /// run is in progress 409 with the running run's id (triggers are refused, not queued); a stage that
-/// cannot reach its ledger 503. Every error body is a ProblemDetails.
+/// cannot reach its ledger 503; a body over 16 KiB 413 (never read past the cap); a body that is not
+/// <c>application/json</c> 415; a mutating request without the configured API key 401, with another 403.
+/// Every error body is a ProblemDetails.
 /// </summary>
 internal static class IngestEndpoints
 {
@@ -49,11 +52,11 @@ internal static class IngestEndpoints
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("").WithTags("Ingest");
-        group.MapPost("/runs", TriggerAsync).WithName("TriggerRun");
+        group.MapPost("/runs", TriggerAsync).WithName("TriggerRun").RequireApiKey();
         group.MapGet("/runs", ListAsync).WithName("ListRuns");
         group.MapGet("/runs/{id}", GetAsync).WithName("GetRun");
         group.MapGet("/schedule", GetSchedule).WithName("GetSchedule");
-        group.MapPut("/schedule", UpdateScheduleAsync).WithName("UpdateSchedule");
+        group.MapPut("/schedule", UpdateScheduleAsync).WithName("UpdateSchedule").RequireApiKey();
         return endpoints;
     }
 
@@ -233,6 +236,12 @@ internal static class IngestEndpoints
             catch (FormatException)
             {
             }
+            catch (OverflowException)
+            {
+                // Longer than TimeSpan.MaxValue: certainly over the schedule's maximum.
+                interval = TimeSpan.MaxValue;
+                return true;
+            }
         }
 
         return false;
@@ -248,17 +257,40 @@ internal static class IngestEndpoints
     {
         if (request.ContentLength > MaxBodyBytes)
         {
-            return (null, Invalid("body", $"The body is larger than {MaxBodyBytes} bytes."));
+            return (null, TooLarge());
         }
 
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length > MaxBodyBytes)
+        // Read while streaming, never past the cap: a chunked body of any length costs at most MaxBodyBytes + 1.
+        var buffer = new byte[MaxBodyBytes + 1];
+        var length = 0;
+        try
         {
-            return (null, Invalid("body", $"The body is larger than {MaxBodyBytes} bytes."));
+            int read;
+            while (length < buffer.Length
+                && (read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted)) > 0)
+            {
+                length += read;
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
         }
 
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (length > MaxBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        if (length > 0 && !request.HasJsonContentType())
+        {
+            return (null, TypedResults.Problem(
+                title: "The body must be JSON",
+                detail: $"Send the body as application/json (Content-Type was '{request.ContentType}').",
+                statusCode: StatusCodes.Status415UnsupportedMediaType));
+        }
+
+        var bytes = buffer.AsMemory(0, length);
         if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty)
         {
             return required ? (null, Invalid("body", $"A JSON body is required, with any of: {string.Join(", ", fields.Keys)}.")) : (null, null);
@@ -289,6 +321,11 @@ internal static class IngestEndpoints
                 : (null, Invalid(property, $"'{property}' is not a known property; known: {string.Join(", ", fields.Keys)}."));
         }
     }
+
+    private static ProblemHttpResult TooLarge() => TypedResults.Problem(
+        title: "The body is too large",
+        detail: $"The body is larger than {MaxBodyBytes} bytes.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
 
     private static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid");
