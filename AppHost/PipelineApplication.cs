@@ -1,4 +1,5 @@
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using UserStream.Contracts;
 
 namespace UserStream.AppHost;
@@ -23,6 +24,12 @@ public static class PipelineApplication
 
         var randomUser = builder.AddExternalService(ResourceNames.RandomUser, settings.RandomUserUrl);
 
+        // The key of the services' mutating endpoints: generated once and kept in the AppHost's user secrets
+        // (or given as Parameters:api-key); the dashboard's commands send it.
+        var apiKey = builder.AddParameter(
+            ResourceNames.ApiKey, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+        const string apiKeyVariable = "Api__Key";
+
         // Configuration sections Kafka, Ingest, Process and Sink of the AppHost are passed on to the services
         // (non-secret settings; secrets belong in parameters or connection strings).
         var kafkaSettings = builder.Configuration.GetSection("Kafka");
@@ -33,14 +40,16 @@ public static class PipelineApplication
             .WithReference(randomUser)
             .WithConfigurationSection(kafkaSettings)
             .WithConfigurationSection(builder.Configuration.GetSection("Ingest"))
+            .WithEnvironment(apiKeyVariable, apiKey)
             .WithHttpHealthCheck("/health")
-            .WithIngestCommands();
+            .WithIngestCommands(apiKey);
 
         builder.AddProject<Projects.Processor>(ResourceNames.Processor)
             .WithReplicas(settings.ProcessorReplicas)
             .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
             .WithConfigurationSection(kafkaSettings)
             .WithConfigurationSection(builder.Configuration.GetSection("Process"))
+            .WithEnvironment(apiKeyVariable, apiKey)
             .WithHttpHealthCheck("/health");
 
         builder.AddProject<Projects.Sink>(ResourceNames.Sink)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using UserStream.Contracts;
 
 namespace Aspire.Hosting;
 
@@ -24,11 +25,14 @@ public static class PipelineDashboardExtensions
     /// Adds the ingestor's commands: <c>start-run</c> (<c>POST /runs</c>, with the number of users asked for, or
     /// the schedule's size when left empty), <c>pause-schedule</c> and <c>resume-schedule</c>
     /// (<c>PUT /schedule</c>); each is enabled while the ingestor reports healthy, and shows the API's answer.
-    /// Also links the run history (<c>/runs</c>) and the schedule (<c>/schedule</c>).
+    /// Also links the run history (<c>/runs</c>) and the schedule (<c>/schedule</c>). Each command sends
+    /// <paramref name="apiKey"/> in the <c>X-Api-Key</c> header.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithIngestCommands(this IResourceBuilder<ProjectResource> ingestor)
+    public static IResourceBuilder<ProjectResource> WithIngestCommands(
+        this IResourceBuilder<ProjectResource> ingestor, IResourceBuilder<ParameterResource> apiKey)
     {
         ArgumentNullException.ThrowIfNull(ingestor);
+        ArgumentNullException.ThrowIfNull(apiKey);
 
         return ingestor
             .WithHttpCommand("/runs", "Start a run", Endpoint, StartRunCommand, new HttpCommandOptions
@@ -48,7 +52,7 @@ public static class PipelineDashboardExtensions
                         Required = false,
                     },
                 ],
-                PrepareRequest = context =>
+                PrepareRequest = async context =>
                 {
                     var size = context.Arguments?.ContainsName(RunSizeArgument) == true
                         ? context.Arguments.GetString(RunSizeArgument)
@@ -56,13 +60,13 @@ public static class PipelineDashboardExtensions
                     context.Request.Content = string.IsNullOrWhiteSpace(size)
                         ? JsonContent.Create(new { })
                         : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
-                    return Task.CompletedTask;
+                    await AddApiKeyAsync(context, apiKey);
                 },
                 ResultMode = HttpCommandResultMode.Json,
                 UpdateState = EnabledWhenHealthy,
             })
-            .WithHttpCommand("/schedule", "Pause the schedule", Endpoint, PauseScheduleCommand, ScheduleCommand(paused: true))
-            .WithHttpCommand("/schedule", "Resume the schedule", Endpoint, ResumeScheduleCommand, ScheduleCommand(paused: false))
+            .WithHttpCommand("/schedule", "Pause the schedule", Endpoint, PauseScheduleCommand, ScheduleCommand(paused: true, apiKey))
+            .WithHttpCommand("/schedule", "Resume the schedule", Endpoint, ResumeScheduleCommand, ScheduleCommand(paused: false, apiKey))
             .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
             .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/runs"), "Runs")
             .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/schedule"), "Schedule");
@@ -79,15 +83,23 @@ public static class PipelineDashboardExtensions
             .WithUrl(ReferenceExpression.Create($"{sink.GetEndpoint(Endpoint)}/users/count"), "User count");
     }
 
-    private static HttpCommandOptions ScheduleCommand(bool paused) => new()
+    /// <summary>Adds the API key (the parameter's value) to a command's request.</summary>
+    public static async Task AddApiKeyAsync(HttpCommandRequestContext context, IResourceBuilder<ParameterResource> apiKey)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(apiKey);
+        context.Request.Headers.Add(ApiKeys.Header, await apiKey.Resource.GetValueAsync(context.CancellationToken));
+    }
+
+    private static HttpCommandOptions ScheduleCommand(bool paused, IResourceBuilder<ParameterResource> apiKey) => new()
     {
         Method = HttpMethod.Put,
         Description = paused ? "Stops scheduled runs (PUT /schedule {\"paused\":true})." : "Starts scheduled runs again (PUT /schedule {\"paused\":false}).",
         IconName = paused ? "Pause" : "Play",
-        PrepareRequest = context =>
+        PrepareRequest = async context =>
         {
             context.Request.Content = JsonContent.Create(new { paused });
-            return Task.CompletedTask;
+            await AddApiKeyAsync(context, apiKey);
         },
         ResultMode = HttpCommandResultMode.Json,
         UpdateState = EnabledWhenHealthy,

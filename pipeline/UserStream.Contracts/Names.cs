@@ -23,6 +23,19 @@ public static class ResourceNames
     public const string Ingestor = "ingestor";
     public const string Processor = "processor";
     public const string Sink = "sink";
+
+    /// <summary>The AppHost's secret parameter holding the API key of the services' mutating endpoints.</summary>
+    public const string ApiKey = "api-key";
+}
+
+/// <summary>The API key that the services' mutating endpoints require when one is configured.</summary>
+public static class ApiKeys
+{
+    /// <summary>The request header carrying it.</summary>
+    public const string Header = "X-Api-Key";
+
+    /// <summary>The services' configuration key holding it (environment variable <c>Api__Key</c>).</summary>
+    public const string ConfigurationKey = "Api:Key";
 }
 
 /// <summary>Headers every pipeline record carries.</summary>

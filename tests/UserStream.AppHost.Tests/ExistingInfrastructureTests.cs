@@ -160,6 +160,24 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Assert.Equal(before + users, stored);
     }
 
+    [Fact]
+    public async Task The_dashboards_start_run_command_sends_the_api_key_and_starts_a_run()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var ingestor = (await pipeline.ReplicaIdsAsync(ResourceNames.Ingestor, ct))[0];
+        var before = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
+
+        // Asked again while the previous test's run is still being released (409).
+        var result = await Eventually.ValueAsync(
+            t => pipeline.App.ResourceCommands.ExecuteCommandAsync(ingestor, PipelineDashboardExtensions.StartRunCommand, t),
+            r => r.Success, Patience, ct);
+
+        Report($"start-run command: {result.Success} {result.Message}");
+        Assert.True(result.Success, $"the start-run command failed (without the API key the ingestor answers 401): {result.Message}");
+        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n > before, Patience, ct);
+        Assert.True(stored > before, "the command's run stored no user");
+    }
+
     private List<ConsumeResult<string, byte[]>> DeadLetters() =>
         KafkaTopicReader.ReadToEnd(pipeline.BootstrapServers, Topics.DeadLetter);
 

@@ -219,6 +219,19 @@ public sealed class ModelTests
         Assert.NotEmpty(app.Resource(ResourceNames.Sink).Annotations.OfType<ResourceUrlsCallbackAnnotation>());
     }
 
+    [Fact]
+    public async Task A_generated_secret_api_key_reaches_the_ingestor_and_the_processor_and_not_the_sink()
+    {
+        await using var app = await AppModel.ExistingAsync();
+
+        var apiKey = app.Resource<ParameterResource>(ResourceNames.ApiKey);
+        Assert.True(apiKey.Secret);
+        Assert.NotNull(apiKey.Default); // generated (GenerateParameterDefault), kept in the AppHost's user secrets
+        Assert.Equal("{api-key.value}", (await app.EnvironmentAsync(app.Resource(ResourceNames.Ingestor)))["Api__Key"]);
+        Assert.Equal("{api-key.value}", (await app.EnvironmentAsync(app.Resource(ResourceNames.Processor)))["Api__Key"]);
+        Assert.DoesNotContain("Api__Key", (await app.EnvironmentAsync(app.Resource(ResourceNames.Sink))).Keys);
+    }
+
     [Theory]
     [InlineData("--Pipeline:SinkStore=mysql", "Pipeline:SinkStore")]
     [InlineData("--Pipeline:ProcessorReplicas=0", "ProcessorReplicas")]

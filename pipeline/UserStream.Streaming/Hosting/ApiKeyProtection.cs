@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using UserStream.Contracts;
 
 namespace UserStream.Streaming.Hosting;
 
@@ -15,7 +16,7 @@ public sealed class ApiKeyOptions : IValidatableObject
     public const string SectionName = "Api";
 
     /// <summary>The request header that carries the key.</summary>
-    public const string HeaderName = "X-Api-Key";
+    public const string HeaderName = ApiKeys.Header;
 
     /// <summary>
     /// When set, every mutating endpoint (<see cref="ApiKeyProtection.RequireApiKey{TBuilder}"/>) requires it in

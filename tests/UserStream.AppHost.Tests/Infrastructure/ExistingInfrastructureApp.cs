@@ -57,6 +57,7 @@ public sealed class ExistingInfrastructureApp : IAsyncLifetime
                 $"--ConnectionStrings:{ResourceNames.PipelineDatabase}={_database.ConnectionString}",
                 "--Ingest:Source=generator",
                 "--Ingest:Schedule:Paused=true",
+                $"--Parameters:{ResourceNames.ApiKey}={Guid.NewGuid():N}",
             ],
             startup.Token);
         foreach (var service in PipelineClients.Services)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using UserStream.Contracts;
 
 namespace UserStream.AppHost.Tests.Infrastructure;
@@ -22,6 +23,7 @@ internal static class PipelineClients
     public static async Task<StartedRun> StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
     {
         using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
+        ingestor.DefaultRequestHeaders.Add(ApiKeys.Header, await ApiKeyAsync(app, cancellationToken));
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
@@ -39,6 +41,11 @@ internal static class PipelineClients
             await Task.Delay(200, cancellationToken);
         }
     }
+
+    /// <summary>The API key the AppHost gives the services (its secret parameter <c>api-key</c>).</summary>
+    public static async Task<string> ApiKeyAsync(DistributedApplication app, CancellationToken cancellationToken) =>
+        await app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
+            .Single(p => p.Name == ResourceNames.ApiKey).GetValueAsync(cancellationToken) ?? "";
 
     /// <summary>Starts a run and waits until the sink holds exactly its users more than before (or patience ran out); returns the count.</summary>
     public static async Task<(StartedRun Run, long Stored)> RunAndStoreAsync(
