@@ -221,7 +221,8 @@ public sealed partial class SinkLoop : IDisposable
 
         _lastLagReport = now;
         var lag = ConsumerLag.Of(_consumer);
-        _health.Lag(lag.Sum(p => p.Lag));
+        // Work waiting: records not yet consumed, plus those in hand or carried and not yet committed.
+        _health.Lag(lag.Sum(p => p.Lag) + (_inHand?.Batch.Count ?? 0) + _carried.Count);
         _metrics.ReportLag(lag);
     }
 
