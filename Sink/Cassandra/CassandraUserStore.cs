@@ -11,8 +11,10 @@ namespace UserStream.Services.Sink.Cassandra;
 /// The sink's store in Cassandra (<c>spark_streams.created_users</c>, see <see cref="CassandraSchema"/>).
 /// A user is two single-partition inserts — its row and its "most recent" index entry — both idempotent
 /// and written <c>USING TIMESTAMP</c> its ingestion time, so a redelivered batch changes nothing and an
-/// older version never overwrites a newer one. No multi-partition logged batches: writes run concurrently,
-/// at most <c>Sink:Cassandra:MaxConcurrentWrites</c> requests in flight.
+/// older version never overwrites a newer one. No multi-partition logged batches: users are written
+/// concurrently (each: index entry, then row), at most <c>Sink:Cassandra:MaxConcurrentWrites</c> requests in
+/// flight; a batch's failures are all reported (an <see cref="AggregateException"/>) and classified by
+/// <see cref="CassandraErrors"/>, as PostgreSQL's are.
 /// </summary>
 internal sealed class CassandraUserStore(
     CassandraConnection connection,
@@ -33,38 +35,30 @@ internal sealed class CassandraUserStore(
         }
 
         var db = await connection.OpenAsync(cancellationToken);
-        var writes = new List<Task>(users.Count * 2);
-        foreach (var user in users)
+        var writes = users.Select(user => WriteUserAsync(db, user, cancellationToken)).ToList();
+        try
         {
-            var writeTimestamp = CassandraTime.WriteTimestamp(user.IngestedAt);
-            object?[] row = [.. CassandraUserRow.ToValues(user), writeTimestamp];
-            writes.Add(ExecuteAsync(db.Session, db.InsertUser.Bind(row), cancellationToken));
-            writes.Add(ExecuteAsync(
-                db.Session,
-                db.InsertUserByDay.Bind(
-                    CassandraTime.DayBucket(user.IngestedAt), CassandraTime.ToColumnPrecision(user.IngestedAt), user.Id, writeTimestamp),
-                cancellationToken));
+            await Task.WhenAll(writes);
         }
-
-        // Every write runs to its end; the batch is durable only when all succeeded, else the first failure is thrown.
-        await Task.WhenAll(writes);
+        catch (Exception) when (writes.Count(w => w.IsFaulted) > 1)
+        {
+            // Every failure of the batch, not only the first: the classification looks at all of them.
+            throw new AggregateException(
+                $"{writes.Count(w => w.IsFaulted)} of {writes.Count} user(s) were not written",
+                writes.Where(w => w.IsFaulted).SelectMany(w => w.Exception!.InnerExceptions));
+        }
     }
 
-    public bool IsTransient(Exception exception) => exception switch
+    public bool IsTransient(Exception exception) => CassandraErrors.IsTransient(exception);
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
     {
-        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsTransient),
-        NoHostAvailableException
-            or OperationTimedOutException
-            or WriteTimeoutException
-            or ReadTimeoutException
-            or UnavailableException
-            or OverloadedException
-            or IsBootstrappingException
-            or BusyPoolException
-            or TimeoutException => true,
-        InvalidQueryException or SyntaxError => false,
-        _ => false,
-    };
+        var db = await connection.OpenAsync(cancellationToken);
+        foreach (var probe in new CassandraSchema(options.Value).Probes)
+        {
+            await ExecuteAsync(db.Session, new SimpleStatement(probe), cancellationToken);
+        }
+    }
 
     public async Task<EnrichedUser?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -126,6 +120,23 @@ internal sealed class CassandraUserStore(
     }
 
     public void Dispose() => _inFlight.Dispose();
+
+    /// <summary>
+    /// One user: its "most recent" index entry first, then its row, both idempotent (<c>USING TIMESTAMP</c>). A
+    /// user whose index write fails gets no row (so a dead-lettered user is never also stored); an index entry
+    /// whose row failed is ignored by readers (it does not match a current row), and rewritten on redelivery.
+    /// </summary>
+    private async Task WriteUserAsync(CassandraStatements db, EnrichedUser user, CancellationToken cancellationToken)
+    {
+        var writeTimestamp = CassandraTime.WriteTimestamp(user.IngestedAt);
+        await ExecuteAsync(
+            db.Session,
+            db.InsertUserByDay.Bind(
+                CassandraTime.DayBucket(user.IngestedAt), CassandraTime.ToColumnPrecision(user.IngestedAt), user.Id, writeTimestamp),
+            cancellationToken);
+        object?[] row = [.. CassandraUserRow.ToValues(user), writeTimestamp];
+        await ExecuteAsync(db.Session, db.InsertUser.Bind(row), cancellationToken);
+    }
 
     private async Task<EnrichedUser?> ReadUserAsync(CassandraStatements db, Guid id, CancellationToken cancellationToken)
     {

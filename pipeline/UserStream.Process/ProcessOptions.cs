@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using UserStream.Contracts;
 using UserStream.Process.Validation;
+using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Process;
@@ -49,6 +50,9 @@ public sealed class ProcessOptions : IValidatableObject
     /// <summary>What a users_created record must look like to be accepted.</summary>
     public ValidationOptions Validation { get; set; } = new();
 
+    /// <summary>When the loop counts as stalled (section <c>Process:Health</c>).</summary>
+    public WorkerHealthOptions Health { get; set; } = new();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, value) in new (string, object)[] { (nameof(Batch), Batch), (nameof(Validation), Validation) })
@@ -63,6 +67,11 @@ public sealed class ProcessOptions : IValidatableObject
                         [.. result.MemberNames.Select(m => $"{name}.{m}")]);
                 }
             }
+        }
+
+        if (Health.Validate(SectionName) is { } health)
+        {
+            yield return health;
         }
     }
 }

@@ -15,7 +15,8 @@ public static class ProcessStageExtensions
     /// <summary>
     /// The process stage: options (section <c>Process</c>, validated at startup), Kafka clients (section
     /// <c>Kafka</c>), telemetry (<c>UserStream.Process</c>) and the exactly-once worker that turns
-    /// users_created into users_enriched, dead-lettering rejects into users_dlq.
+    /// users_created into users_enriched, dead-lettering rejects into users_dlq, with its health check
+    /// (<c>processor-worker</c>).
     /// </summary>
     public static IHostApplicationBuilder AddProcessStage(this IHostApplicationBuilder builder)
     {
@@ -28,6 +29,7 @@ public static class ProcessStageExtensions
         services.TryAddSingleton(sp => new UserValidator(sp.GetRequiredService<IOptions<ProcessOptions>>().Value.Validation));
         services.TryAddSingleton<RecordRouter>();
         services.TryAddSingleton<ProcessMetrics>();
+        services.AddWorkerHealth(ProcessWorker.Name, ProcessMetrics.Worker, sp => sp.GetRequiredService<IOptions<ProcessOptions>>().Value.Health);
         services.AddHostedService<ProcessWorker>();
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using UserStream.Contracts;
+using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Sink;
@@ -48,6 +49,9 @@ public sealed class SinkOptions : IValidatableObject
     /// <summary>How writes are retried while the store fails.</summary>
     public StoreRetryOptions Retry { get; set; } = new();
 
+    /// <summary>When the consume loop counts as stalled (section <c>Sink:Health</c>).</summary>
+    public WorkerHealthOptions Health { get; set; } = new();
+
     /// <summary>
     /// On stop, how long the batch in hand may still take to be written and committed (including retries)
     /// before it is given up uncommitted (it is then redelivered to the next run).
@@ -71,6 +75,11 @@ public sealed class SinkOptions : IValidatableObject
                 "Sink:Retry:MaxDelay must not be shorter than Sink:Retry:InitialDelay.", [nameof(Retry)]);
         }
 
+        if (Health.Validate(SectionName) is { } health)
+        {
+            yield return health;
+        }
+
         if (string.Equals(Topic, DeadLetterTopic, StringComparison.Ordinal))
         {
             yield return new ValidationResult("Sink:DeadLetterTopic must differ from Sink:Topic.", [nameof(DeadLetterTopic)]);
@@ -78,7 +87,7 @@ public sealed class SinkOptions : IValidatableObject
     }
 }
 
-/// <summary>Backoff of store writes. Section <c>Sink:Retry</c>.</summary>
+/// <summary>Backoff of store writes and of dead-letter sends. Section <c>Sink:Retry</c>.</summary>
 public sealed class StoreRetryOptions
 {
     /// <summary>Pause after the first failed attempt; it doubles after each further failure.</summary>
@@ -89,7 +98,15 @@ public sealed class StoreRetryOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Attempts at one record the store rejects permanently before it is dead-lettered.</summary>
+    /// <summary>
+    /// Attempts at a batch, or at one record alone, that the store refuses while it answers its probe
+    /// (<see cref="Store.IUserStore.ProbeAsync"/>): then the batch is split in halves, and a record that alone
+    /// is refused this many times is dead-lettered (<c>store_rejected</c>).
+    /// </summary>
     [Range(1, 100)]
     public int MaxAttemptsPerRecord { get; set; } = 3;
+
+    /// <summary>Longest the store's probe may take; a probe that takes longer counts as an outage.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using UserStream.Sink.Api;
 using UserStream.Sink.Consuming;
 using UserStream.Sink.DeadLettering;
@@ -21,7 +22,7 @@ public static class SinkStageExtensions
     /// <summary>
     /// Registers the sink: options (section <c>Sink</c>, validated at start), Kafka clients, telemetry, the
     /// store (PostgreSQL unless an <see cref="IUserStore"/> is registered already), schema creation at start,
-    /// and the consume loop.
+    /// the consume loop and its health check (<c>sink-worker</c>).
     /// </summary>
     public static IHostApplicationBuilder AddSinkStage(this IHostApplicationBuilder builder)
     {
@@ -39,6 +40,7 @@ public static class SinkStageExtensions
         services.TryAddSingleton<StoreReadiness>();
         services.TryAddSingleton<SinkTracing>();
         services.TryAddSingleton<SinkMetrics>();
+        services.AddWorkerHealth(SinkWorker.Name, SinkMetrics.Worker, sp => sp.GetRequiredService<IOptions<SinkOptions>>().Value.Health);
         services.TryAddSingleton<DeadLetterProducer>();
         services.TryAddSingleton<BatchWriter>();
         services.AddHostedService<StoreInitializer>();

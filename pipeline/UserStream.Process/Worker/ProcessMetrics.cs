@@ -11,6 +11,11 @@ namespace UserStream.Process.Worker;
 internal sealed class ProcessMetrics
 {
     public const string ReasonTag = "reason";
+    public const string WorkerRestartsName = "userstream.process.worker.restarts";
+    public const string WorkerStallsName = "userstream.process.worker.stalls";
+
+    /// <summary>The processor worker's instruments (<see cref="Streaming.Hosting.WorkerHealth"/>).</summary>
+    public static readonly Streaming.Hosting.WorkerMetricNames Worker = new(WorkerRestartsName, WorkerStallsName);
 
     private readonly Counter<long> _recordsIn;
     private readonly Counter<long> _recordsOut;

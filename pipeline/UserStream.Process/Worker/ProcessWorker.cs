@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using UserStream.Process.Routing;
@@ -18,11 +19,15 @@ internal sealed partial class ProcessWorker(
     ProcessMetrics metrics,
     TimeProvider time,
     IOptions<ProcessOptions> options,
-    ILogger<ProcessWorker> logger) : StreamingWorker(logger)
+    WorkerHealth health,
+    ILogger<ProcessWorker> logger) : StreamingWorker(logger, health)
 {
-    private static readonly TimeSpan LongestAbortPause = TimeSpan.FromSeconds(5);
+    public const string Name = "processor";
 
-    protected override string WorkerName => "processor";
+    private static readonly TimeSpan LongestAbortPause = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LagReportInterval = TimeSpan.FromSeconds(1);
+
+    protected override string WorkerName => Name;
 
     protected override void Run(CancellationToken stoppingToken)
     {
@@ -30,8 +35,15 @@ internal sealed partial class ProcessWorker(
         using var session = new TransactionalSession(clients, settings, logger);
         LogStarted(logger, session.TransactionalId, settings.ConsumerGroup, settings.InputTopic, settings.OutputTopic, settings.DeadLetterTopic);
         var abortsInARow = 0;
+        var lastLagReport = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (Stopwatch.GetElapsedTime(lastLagReport) >= LagReportInterval)
+            {
+                lastLagReport = Stopwatch.GetTimestamp();
+                Health.Lag(session.Lag());
+            }
+
             var batch = session.NextBatch(stoppingToken);
             if (batch.Count == 0)
             {
@@ -47,6 +59,7 @@ internal sealed partial class ProcessWorker(
             if (session.Commit(batch, records))
             {
                 abortsInARow = 0;
+                Health.Progressed();
                 metrics.BatchCommitted(records, time.GetUtcNow());
                 var rejected = records.Count(r => r.IsRejected);
                 LogCommitted(logger, session.TransactionalId, batch.Count, rejected);

@@ -64,6 +64,9 @@ internal sealed partial class TransactionalSession : IDisposable
 
     public string TransactionalId { get; }
 
+    /// <summary>Records waiting on the assigned partitions (high watermark - position, summed; cached figures).</summary>
+    public long Lag() => ConsumerLag.Of(_consumer).Sum(p => p.Lag);
+
     /// <summary>
     /// The next batch to process, without the records of partitions revoked while it was gathered.
     /// Blocking; returns a partial batch when <paramref name="cancellationToken"/> is cancelled.

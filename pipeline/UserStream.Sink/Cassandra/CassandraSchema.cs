@@ -51,6 +51,11 @@ public sealed partial class CassandraSchema
         SelectUser = $"SELECT {columnList} FROM {users} WHERE {CassandraUserRow.Id} = ?";
         SelectDayIndex = $"SELECT {CassandraUserRow.IngestedAt}, {CassandraUserRow.Id} FROM {byDay} WHERE day = ?";
         CountUsers = $"SELECT COUNT(*) FROM {users}";
+        Probes =
+        [
+            $"SELECT {CassandraUserRow.Id} FROM {users} LIMIT 1",
+            $"SELECT day FROM {byDay} LIMIT 1",
+        ];
     }
 
     public string Keyspace { get; }
@@ -79,6 +84,12 @@ public sealed partial class CassandraSchema
     /// redelivered record would increment again.
     /// </summary>
     public string CountUsers { get; }
+
+    /// <summary>
+    /// The store's probe (<c>IUserStore.ProbeAsync</c>): one single-row read of each table, so a node that
+    /// answers but lost a table or the privilege to read it fails the probe too.
+    /// </summary>
+    public IReadOnlyList<string> Probes { get; }
 
     /// <summary>The DDL, in the order it must run.</summary>
     public IReadOnlyList<string> Ddl => [CreateKeyspace, CreateUsersTable, CreateUsersByDayTable];

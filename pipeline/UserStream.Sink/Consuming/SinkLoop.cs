@@ -4,15 +4,18 @@ using Microsoft.Extensions.Logging;
 using UserStream.Sink.DeadLettering;
 using UserStream.Sink.Telemetry;
 using UserStream.Sink.Writing;
+using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Sink.Consuming;
 
 /// <summary>
 /// One run of the sink's consume loop on the worker's thread: gather a micro-batch, decode it (undecodable
-/// values are dead-lettered), write it through <see cref="BatchWriter"/> (while the store is down: fetching
-/// paused, the consumer still polled, nothing committed), wait for the dead-letter acknowledgements, then
-/// commit the batch's offsets. Revoked partitions are dropped from the batch in hand. On stop, the batch in
+/// values are dead-lettered), write it through <see cref="BatchWriter"/>, wait until the broker acknowledged
+/// every dead letter (<see cref="DeadLetterProducer.SendAllAsync"/>, which retries), then commit the batch's
+/// offsets. While a write or the dead letters take longer than a moment (store down, dead-letter topic
+/// refusing writes): fetching paused, the consumer still polled, nothing committed. Progress and lag go to
+/// the worker's <see cref="WorkerHealth"/>. Revoked partitions are dropped from the batch in hand. On stop, the batch in
 /// hand is finished and committed before the consumer closes.
 /// </summary>
 public sealed partial class SinkLoop : IDisposable
@@ -25,6 +28,7 @@ public sealed partial class SinkLoop : IDisposable
     private readonly DeadLetterProducer _deadLetters;
     private readonly SinkTracing _tracing;
     private readonly SinkMetrics _metrics;
+    private readonly WorkerHealth _health;
     private readonly ILogger _logger;
     private readonly IConsumer<string, byte[]> _consumer;
     private readonly List<ConsumeResult<string, byte[]>> _carried = [];
@@ -47,9 +51,10 @@ public sealed partial class SinkLoop : IDisposable
 
     public SinkLoop(
         KafkaClientFactory clients, SinkOptions options, BatchWriter writer, DeadLetterProducer deadLetters,
-        SinkTracing tracing, SinkMetrics metrics, ILogger logger)
+        SinkTracing tracing, SinkMetrics metrics, WorkerHealth health, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(clients);
+        _health = health;
         _options = options;
         _writer = writer;
         _deadLetters = deadLetters;
@@ -112,7 +117,6 @@ public sealed partial class SinkLoop : IDisposable
         _inHand = new InFlightBatch(batch, records);
         try
         {
-            var deadLettered = new List<Task>();
             foreach (var record in records)
             {
                 record.User = RecordDecoder.Decode(record.Consumed, out var rejection);
@@ -121,20 +125,23 @@ public sealed partial class SinkLoop : IDisposable
                     record.State = SinkRecordState.Rejected;
                     record.Rejection = rejection;
                     LogUndecodable(_logger, record.Consumed.TopicPartitionOffset.ToString(), rejection.Code, rejection.Reason);
-                    deadLettered.Add(_deadLetters.SendAsync(record, drainToken));
                 }
             }
 
-            _writer.Write(records, WaitWhileStoreIsDown, drainToken);
-            foreach (var record in records.Where(r => r.State == SinkRecordState.Rejected && r.User is not null))
-            {
-                deadLettered.Add(_deadLetters.SendAsync(record, drainToken));
-            }
+            _writer.Write(records, WaitPolling, drainToken);
 
             // The dead-letter copies must be durable before their offsets are committed.
-            Task.WhenAll(deadLettered).GetAwaiter().GetResult();
+            var deadLetters = records.Where(r => r.State == SinkRecordState.Rejected).ToList();
+            if (deadLetters.Count > 0)
+            {
+                var sent = _deadLetters.SendAllAsync(deadLetters, drainToken);
+                WaitPolling(sent, drainToken);
+                sent.GetAwaiter().GetResult();
+            }
+
             Commit(_inHand.Batch);
             Resume();
+            _health.Progressed();
         }
         finally
         {
@@ -166,27 +173,28 @@ public sealed partial class SinkLoop : IDisposable
         }
     }
 
-    /// <summary>Between store attempts: fetching paused, the consumer still polled so that it keeps its group membership.</summary>
-    private void WaitWhileStoreIsDown(TimeSpan delay, CancellationToken cancellationToken)
+    /// <summary>
+    /// Until <paramref name="work"/> is done: after a moment, fetching paused and the consumer still polled (so
+    /// that it keeps its group membership and sees revocations); what it returns is carried to the next batch.
+    /// </summary>
+    private void WaitPolling(Task work, CancellationToken cancellationToken)
     {
+        if (((IAsyncResult)work).AsyncWaitHandle.WaitOne(PollSlice))
+        {
+            return;
+        }
+
         if (!_paused)
         {
             _paused = true;
             LogPaused(_logger);
         }
 
-        var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-        while (true)
+        while (!work.IsCompleted)
         {
             cancellationToken.ThrowIfCancellationRequested();
             _consumer.Pause(_consumer.Assignment);
-            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
-            if (remaining <= TimeSpan.Zero)
-            {
-                return;
-            }
-
-            var result = _consumer.Consume(remaining < PollSlice ? remaining : PollSlice);
+            var result = _consumer.Consume(PollSlice);
             if (result is { IsPartitionEOF: false })
             {
                 // Fetched before the pause took effect, or from a partition assigned meanwhile: next batch.
@@ -224,24 +232,9 @@ public sealed partial class SinkLoop : IDisposable
         }
 
         _lastLagReport = now;
-        var lag = new List<(string, int, long)>();
-        foreach (var partition in _consumer.Assignment)
-        {
-            try
-            {
-                var watermarks = _consumer.GetWatermarkOffsets(partition);
-                var position = _consumer.Position(partition);
-                if (watermarks.High.Value >= 0 && position.Value >= 0)
-                {
-                    lag.Add((partition.Topic, partition.Partition.Value, Math.Max(0, watermarks.High.Value - position.Value)));
-                }
-            }
-            catch (KafkaException)
-            {
-                // No position yet (nothing fetched): no figure for this partition.
-            }
-        }
-
+        var lag = ConsumerLag.Of(_consumer);
+        // Work waiting: records not yet consumed, plus those in hand or carried and not yet committed.
+        _health.Lag(lag.Sum(p => p.Lag) + (_inHand?.Batch.Count ?? 0) + _carried.Count);
         _metrics.ReportLag(lag);
     }
 
@@ -272,10 +265,10 @@ public sealed partial class SinkLoop : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Offset commit of {Records} stored record(s) failed: {Reason}; they will be redelivered and rewritten idempotently")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int records, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Fetching paused until the store accepts writes again")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetching paused until the batch in hand is written and its dead letters acknowledged")]
     private static partial void LogPaused(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fetching resumed")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetching resumed")]
     private static partial void LogResumed(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}; their records in hand are left to the new owner")]

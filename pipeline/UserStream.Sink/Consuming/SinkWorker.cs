@@ -23,9 +23,12 @@ public sealed class SinkWorker(
     DeadLetterProducer deadLetters,
     SinkTracing tracing,
     SinkMetrics metrics,
-    ILogger<SinkWorker> logger) : StreamingWorker(logger)
+    WorkerHealth health,
+    ILogger<SinkWorker> logger) : StreamingWorker(logger, health)
 {
-    protected override string WorkerName => "sink";
+    public const string Name = "sink";
+
+    protected override string WorkerName => Name;
 
     protected override void Run(CancellationToken stoppingToken)
     {
@@ -33,7 +36,7 @@ public sealed class SinkWorker(
 
         using var drain = new CancellationTokenSource();
         using var stopping = stoppingToken.Register(() => drain.CancelAfter(options.Value.DrainTimeout));
-        using var loop = new SinkLoop(clients, options.Value, writer, deadLetters, tracing, metrics, logger);
+        using var loop = new SinkLoop(clients, options.Value, writer, deadLetters, tracing, metrics, Health, logger);
         loop.Run(stoppingToken, drain.Token);
     }
 }

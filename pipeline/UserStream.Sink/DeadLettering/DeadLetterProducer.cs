@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using UserStream.Sink.Consuming;
 using UserStream.Sink.Telemetry;
+using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Tracing;
 
@@ -11,26 +15,123 @@ namespace UserStream.Sink.DeadLettering;
 /// <summary>
 /// The process's one dead-letter producer (idempotent): sends a rejected record, untouched, with the reason
 /// to the dead-letter topic, continuing the record's trace. A producer that failed fatally is replaced.
+/// A batch's dead letters are sent together by <see cref="SendAllAsync"/>, which retries the ones the broker
+/// did not acknowledge with backoff (<c>Sink:Retry</c>) until every one is, health Degraded meanwhile.
 /// </summary>
-public sealed class DeadLetterProducer(
-    KafkaClientFactory clients, IOptions<SinkOptions> options, SinkTracing tracing, SinkMetrics metrics, TimeProvider time)
-    : IDisposable
+public sealed partial class DeadLetterProducer : IDisposable
 {
     public const string Stage = "sink";
 
     private readonly Lock _gate = new();
+    private readonly KafkaClientFactory _clients;
+    private readonly IOptions<SinkOptions> _options;
+    private readonly SinkTracing _tracing;
+    private readonly SinkMetrics _metrics;
+    private readonly WorkerHealth _health;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline _pipeline;
     private IProducer<string, byte[]>? _producer;
+
+    public DeadLetterProducer(
+        KafkaClientFactory clients, IOptions<SinkOptions> options, SinkTracing tracing, SinkMetrics metrics, WorkerHealth health,
+        TimeProvider time, ILogger<DeadLetterProducer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _clients = clients;
+        _options = options;
+        _tracing = tracing;
+        _metrics = metrics;
+        _health = health;
+        _time = time;
+        _logger = logger;
+        var retry = options.Value.Retry;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                Name = "dead-letter-send",
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                Delay = retry.InitialDelay,
+                MaxDelay = retry.MaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is DeadLettersNotAcknowledgedException && !args.Context.CancellationToken.IsCancellationRequested),
+                OnRetry = args =>
+                {
+                    var failure = (DeadLettersNotAcknowledgedException)args.Outcome.Exception!;
+                    _metrics.DeadLetterRetried();
+                    _health.Waiting($"the dead-letter topic did not acknowledge {failure.Failed} record(s) ({failure.FirstReason}); fetching paused, nothing committed");
+                    LogNotAcknowledged(_logger, failure, failure.Failed, failure.Sent, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    /// <summary>
+    /// Sends every record of <paramref name="records"/> (each with its rejection) and completes when the broker
+    /// acknowledged all of them; the ones it did not are sent again with backoff, for as long as it takes
+    /// (until <paramref name="cancellationToken"/>). Every failure of a round is observed.
+    /// </summary>
+    public async Task SendAllAsync(IReadOnlyList<SinkRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var unacknowledged = records.ToList();
+        var retried = false;
+        try
+        {
+            await _pipeline.ExecuteAsync(
+                async token =>
+                {
+                    var sends = unacknowledged.Select(r => (Record: r, Send: SendAsync(r, token))).ToList();
+                    try
+                    {
+                        await Task.WhenAll(sends.Select(s => s.Send)).ConfigureAwait(false);
+                    }
+#pragma warning disable CA1031 // Each send's own outcome is inspected below: every failure is observed, not only the first.
+                    catch (Exception) when (!token.IsCancellationRequested)
+#pragma warning restore CA1031
+                    {
+                    }
+
+                    token.ThrowIfCancellationRequested();
+                    var failed = sends.Where(s => !s.Send.IsCompletedSuccessfully).ToList();
+                    if (failed.Count > 0)
+                    {
+                        retried = true;
+                        var sent = unacknowledged.Count;
+                        unacknowledged = [.. failed.Select(f => f.Record)];
+                        throw new DeadLettersNotAcknowledgedException(
+                            sent, [.. failed.Select(f => f.Send.Exception?.GetBaseException() ?? new OperationCanceledException())]);
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (retried)
+            {
+                _health.WaitOver();
+            }
+        }
+
+        if (retried)
+        {
+            LogAcknowledged(_logger, records.Count);
+        }
+    }
 
     /// <summary>Sends <paramref name="record"/> with its rejection; the task completes when the broker acknowledged it.</summary>
     public async Task SendAsync(SinkRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         var rejection = record.Rejection ?? throw new ArgumentException("The record has no rejection.", nameof(record));
-        var message = DeadLetters.For(record.Consumed, rejection, Stage, time.GetUtcNow());
-        var topic = options.Value.DeadLetterTopic;
+        var message = DeadLetters.For(record.Consumed, rejection, Stage, _time.GetUtcNow());
+        var topic = _options.Value.DeadLetterTopic;
 
         var previous = Activity.Current;
-        using var send = KafkaTracing.StartSend(tracing.Source, topic, message.Key, message.Headers, record.Process?.Context ?? default);
+        using var send = KafkaTracing.StartSend(_tracing.Source, topic, message.Key, message.Headers, record.Process?.Context ?? default);
         Activity.Current = previous;
         send?.SetTag("error.type", rejection.Code);
         var producer = Producer();
@@ -49,7 +150,7 @@ public sealed class DeadLetterProducer(
             throw;
         }
 
-        metrics.DeadLettered(rejection.Code);
+        _metrics.DeadLettered(rejection.Code);
     }
 
     public void Dispose()
@@ -69,7 +170,7 @@ public sealed class DeadLetterProducer(
     {
         lock (_gate)
         {
-            return _producer ??= clients.CreateProducer(KafkaClientShapes.Idempotent);
+            return _producer ??= _clients.CreateProducer(KafkaClientShapes.Idempotent);
         }
     }
 
@@ -85,4 +186,28 @@ public sealed class DeadLetterProducer(
 
         failed.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The dead-letter topic did not acknowledge {Failed} of {Sent} record(s) (attempt {Attempt}); sending them again in {DelayMs} ms; fetching paused, nothing committed")]
+    private static partial void LogNotAcknowledged(ILogger logger, Exception exception, int failed, int sent, int attempt, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The dead-letter topic acknowledged all {Records} record(s) of the batch")]
+    private static partial void LogAcknowledged(ILogger logger, int records);
+}
+
+/// <summary>Some dead letters of a batch were not acknowledged by the broker; <see cref="Exception.InnerException"/>s: each send's error.</summary>
+public sealed class DeadLettersNotAcknowledgedException : AggregateException
+{
+    public DeadLettersNotAcknowledgedException(int sent, IReadOnlyList<Exception> failures)
+        : base($"{failures.Count} of {sent} dead letter(s) were not acknowledged", failures)
+    {
+        Sent = sent;
+        Failed = failures.Count;
+        FirstReason = failures.Count > 0 ? failures[0].Message : "";
+    }
+
+    public int Sent { get; }
+
+    public int Failed { get; }
+
+    public string FirstReason { get; }
 }

@@ -16,8 +16,19 @@ public interface IUserStore
     /// <summary>Writes <paramref name="users"/>; returns only when all are durable. Throws when any was not written.</summary>
     Task WriteAsync(IReadOnlyList<EnrichedUser> users, CancellationToken cancellationToken);
 
-    /// <summary>True when <paramref name="exception"/> thrown by this store may succeed on retry (outage, timeout).</summary>
+    /// <summary>
+    /// True when <paramref name="exception"/> thrown by this store may be the store's state rather than the
+    /// record's fault (outage, timeout, privilege, missing table...): such a failure is never blamed on a record
+    /// while <see cref="ProbeAsync"/> fails. False only for errors that name the written values.
+    /// </summary>
     bool IsTransient(Exception exception);
+
+    /// <summary>
+    /// A cheap check that the store answers and can take writes to its users table (one round trip, no
+    /// write); throws when it cannot. Used as evidence while a batch keeps failing: a failing probe means an
+    /// outage (wait), a passing one means the batch itself is refused (split, isolate, dead-letter).
+    /// </summary>
+    Task ProbeAsync(CancellationToken cancellationToken);
 
     Task<EnrichedUser?> GetAsync(Guid id, CancellationToken cancellationToken);
 

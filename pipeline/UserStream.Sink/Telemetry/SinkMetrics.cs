@@ -13,12 +13,19 @@ public sealed class SinkMetrics
     public const string RetriesName = "userstream.sink.write.retries";
     public const string DeadLetteredName = "userstream.sink.dead_lettered";
     public const string ConsumerLagName = "userstream.sink.consumer.lag";
+    public const string WorkerRestartsName = "userstream.sink.worker.restarts";
+    public const string WorkerStallsName = "userstream.sink.worker.stalls";
+    public const string DeadLetterRetriesName = "userstream.sink.dead_letter.retries";
+
+    /// <summary>The sink worker's instruments (<see cref="Streaming.Hosting.WorkerHealth"/>).</summary>
+    public static readonly Streaming.Hosting.WorkerMetricNames Worker = new(WorkerRestartsName, WorkerStallsName);
 
     private readonly Counter<long> _rowsWritten;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _writeDuration;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _deadLetterRetries;
     private volatile IReadOnlyList<(string Topic, int Partition, long Lag)> _lag = [];
 
     public SinkMetrics(StageTelemetry telemetry)
@@ -30,6 +37,7 @@ public sealed class SinkMetrics
         _writeDuration = meter.CreateHistogram<double>(WriteDurationName, "s", "Time from the first write attempt of a batch to the store's confirmation, retries included.");
         _retries = meter.CreateCounter<long>(RetriesName, "{retry}", "Write attempts repeated after a transient store failure.");
         _deadLettered = meter.CreateCounter<long>(DeadLetteredName, "{record}", "Records sent to the dead-letter topic, by reason.");
+        _deadLetterRetries = meter.CreateCounter<long>(DeadLetterRetriesName, "{retry}", "Dead-letter sends repeated because the broker did not acknowledge them.");
         meter.CreateObservableGauge(ConsumerLagName, ObserveLag, "{record}", "Records in the topic not yet consumed (high watermark - position), per partition.");
     }
 
@@ -40,6 +48,8 @@ public sealed class SinkMetrics
     public void BatchWritten(TimeSpan elapsed) => _writeDuration.Record(elapsed.TotalSeconds);
 
     public void Retried() => _retries.Add(1);
+
+    public void DeadLetterRetried() => _deadLetterRetries.Add(1);
 
     public void DeadLettered(string reason) => _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using UserStream.Contracts;
@@ -68,6 +69,25 @@ public static class StreamingServiceCollectionExtensions
     {
         services.AddMetrics();
         services.TryAddSingleton(sp => new StageTelemetry(stageName, sp.GetRequiredService<IMeterFactory>()));
+        return services;
+    }
+
+    /// <summary>Name of a stage worker's health check: <c>&lt;worker&gt;-worker</c>.</summary>
+    public static string WorkerHealthCheckName(string worker) => $"{worker}-worker";
+
+    /// <summary>
+    /// The stage's one <see cref="WorkerHealth"/> (on the stage's meter, see <see cref="AddStageTelemetry"/>) and its
+    /// health check <c>&lt;worker&gt;-worker</c>, tagged <c>ready</c>: part of <c>/health</c>, not of <c>/alive</c>.
+    /// </summary>
+    public static IServiceCollection AddWorkerHealth(
+        this IServiceCollection services, string worker, WorkerMetricNames names, Func<IServiceProvider, WorkerHealthOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new WorkerHealth(
+            worker, sp.GetRequiredService<StageTelemetry>().Meter, names, options(sp).StallAfter, sp.GetRequiredService<TimeProvider>()));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            WorkerHealthCheckName(worker), sp => sp.GetRequiredService<WorkerHealth>(), HealthStatus.Unhealthy, ["ready"]));
         return services;
     }
 }

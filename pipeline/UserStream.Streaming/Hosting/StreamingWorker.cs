@@ -7,10 +7,14 @@ namespace UserStream.Streaming.Hosting;
 /// A stage's consume loop as a hosted service: it runs on a dedicated thread (Kafka's consume calls
 /// block), and when a run fails it is logged and started again after a growing pause (1 s doubling to
 /// 30 s) instead of crashing the process or spinning. Stopping the host cancels the token the run gets;
-/// a run is expected to finish (drain) the batch in hand, commit it, and return.
+/// a run is expected to finish (drain) the batch in hand, commit it, and return. A failed run is reported to
+/// the stage's <see cref="WorkerHealth"/> (Unhealthy until the next run makes progress; counted as a restart).
 /// </summary>
-public abstract partial class StreamingWorker(ILogger logger) : BackgroundService
+public abstract partial class StreamingWorker(ILogger logger, WorkerHealth health) : BackgroundService
 {
+    /// <summary>What the loop reports about itself (progress, lag, waits).</summary>
+    protected WorkerHealth Health { get; } = health;
+
     private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(30);
 
@@ -49,6 +53,7 @@ public abstract partial class StreamingWorker(ILogger logger) : BackgroundServic
                 }
 
                 LogRunFailed(logger, e, WorkerName, pause.TotalSeconds);
+                Health.Restarting(e);
             }
 
             try

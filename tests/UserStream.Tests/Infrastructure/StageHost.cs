@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -46,6 +47,13 @@ public sealed class StageHost : IAsyncDisposable
 
     /// <summary>An HTTP client for the stage's endpoints.</summary>
     public HttpClient CreateClient() => App.GetTestClient();
+
+    /// <summary>The stage's health check <paramref name="name"/> now, as <c>/health</c> would run it.</summary>
+    public async Task<HealthReportEntry> HealthAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var report = await Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == name, cancellationToken);
+        return report.Entries[name];
+    }
 
     /// <summary>Graceful stop: hosted services drain in-flight work.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)

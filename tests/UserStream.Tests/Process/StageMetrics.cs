@@ -6,17 +6,17 @@ using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Process;
 
-/// <summary>Sums of the process stage's counters, per hosted stage (each host has its own Meter).</summary>
+/// <summary>Sums of a stage's counters (the process stage's unless told), per hosted stage (each host has its own Meter).</summary>
 internal sealed class StageMetrics : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(Meter Meter, string Instrument), long> _sums = new();
 
-    public StageMetrics()
+    public StageMetrics(string meterName = StageTelemetry.Process)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == StageTelemetry.Process)
+            if (instrument.Meter.Name == meterName)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

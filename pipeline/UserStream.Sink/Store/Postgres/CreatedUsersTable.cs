@@ -82,6 +82,13 @@ internal static class CreatedUsersTable
 
     public const string CountSql = "SELECT count(*) FROM created_users";
 
+    /// <summary>
+    /// The store's probe: the server answers, the table exists (else 42P01), this role may insert and update
+    /// it, and the server is not a read-only standby. One round trip, nothing written.
+    /// </summary>
+    public const string ProbeSql =
+        "SELECT has_table_privilege('created_users', 'INSERT') AND has_table_privilege('created_users', 'UPDATE') AND NOT pg_is_in_recovery()";
+
     /// <summary>Adds the 25 column arrays of <paramref name="users"/> as the parameters of <see cref="UpsertSql"/>.</summary>
     public static void AddUpsertParameters(NpgsqlParameterCollection parameters, IReadOnlyList<EnrichedUser> users)
     {

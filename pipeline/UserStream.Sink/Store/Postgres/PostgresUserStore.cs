@@ -45,6 +45,16 @@ public sealed class PostgresUserStore(NpgsqlDataSource dataSource) : IUserStore
 
     public bool IsTransient(Exception exception) => PostgresErrors.IsTransient(exception);
 
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(CreatedUsersTable.ProbeSql);
+        if (await command.ExecuteScalarAsync(cancellationToken) is not true)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL answers but cannot take writes to {CreatedUsersTable.Name} (no INSERT/UPDATE privilege, or a read-only standby).");
+        }
+    }
+
     public async Task<EnrichedUser?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(CreatedUsersTable.GetSql);
