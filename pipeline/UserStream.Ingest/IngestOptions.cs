@@ -80,6 +80,14 @@ public sealed class IngestOptions : IValidatableObject
                 $"Ingest:RandomUser:BaseAddress '{RandomUser.BaseAddress}' is not an absolute URI.", [nameof(RandomUser)]);
         }
 
+        if (Source == IngestSourceKind.RandomUser)
+        {
+            foreach (var result in RandomUser.RequiredFieldsDropped())
+            {
+                yield return result;
+            }
+        }
+
         foreach (var code in Generator.NationalityCodes())
         {
             if (!Sources.Generator.Nationalities.IsKnown(code))
@@ -136,6 +144,34 @@ public sealed class RandomUserOptions
     /// <summary>randomuser's <c>exc</c>: comma-separated fields to exclude.</summary>
     [RegularExpression("^[a-z]+(,[a-z]+)*$", ErrorMessage = "Ingest:RandomUser:Exclude must be comma-separated field names, e.g. 'picture'.")]
     public string? Exclude { get; set; }
+
+    /// <summary>
+    /// The <see cref="RandomUserFields.Required"/> fields that <see cref="Include"/> or <see cref="Exclude"/>
+    /// would drop: each a validation error naming the key and the field (every user would be dead-lettered).
+    /// </summary>
+    internal IEnumerable<ValidationResult> RequiredFieldsDropped()
+    {
+        var excluded = Fields(Exclude);
+        var included = Fields(Include);
+        foreach (var (field, why) in RandomUserFields.Required)
+        {
+            if (excluded.Contains(field))
+            {
+                yield return new ValidationResult(
+                    $"Ingest:RandomUser:Exclude drops '{field}', which the processor requires ({why}).", [nameof(Exclude)]);
+            }
+            else if (included.Count > 0 && !included.Contains(field))
+            {
+                yield return new ValidationResult(
+                    $"Ingest:RandomUser:Include leaves out '{field}', which the processor requires ({why}).", [nameof(Include)]);
+            }
+        }
+
+        static HashSet<string> Fields(string? list) =>
+            string.IsNullOrWhiteSpace(list)
+                ? []
+                : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    }
 
     /// <summary>Longest one call (request and whole body) may take.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
+using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Process.Validation;
@@ -81,7 +82,7 @@ public sealed class UserValidator(ValidationOptions options)
     {
         var fields = new FieldReader(options.MaxFieldLength);
 
-        var login = fields.Object(root, "login", "login", required: true);
+        var login = fields.Object(root, RandomUserFields.Login, "login", required: true);
         var uuid = fields.Text(login, "uuid", "login.uuid", required: true);
         if (fields.Error is { } loginError)
         {
@@ -103,12 +104,12 @@ public sealed class UserValidator(ValidationOptions options)
             return ValidationOutcome.Rejected(RejectionCodes.KeyMismatch, $"the record's key '{Shorten(key)}' is not its login.uuid {id}");
         }
 
-        var name = fields.Object(root, "name", "name", required: true);
+        var name = fields.Object(root, RandomUserFields.Name, "name", required: true);
         var first = fields.Text(name, "first", "name.first", required: true);
         var last = fields.Text(name, "last", "name.last", required: true);
-        var email = fields.Text(root, "email", "email", required: true);
-        var dobText = fields.Text(fields.Object(root, "dob", "dob", required: true), "date", "dob.date", required: true);
-        var registeredText = fields.Text(fields.Object(root, "registered", "registered", required: true), "date", "registered.date", required: true);
+        var email = fields.Text(root, RandomUserFields.Email, "email", required: true);
+        var dobText = fields.Text(fields.Object(root, RandomUserFields.Dob, "dob", required: true), "date", "dob.date", required: true);
+        var registeredText = fields.Text(fields.Object(root, RandomUserFields.Registered, "registered", required: true), "date", "registered.date", required: true);
 
         var gender = fields.Text(root, "gender", "gender");
         var location = fields.Object(root, "location", "location");

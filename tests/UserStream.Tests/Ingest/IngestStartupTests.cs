@@ -38,6 +38,43 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, string, string> FieldSettingsThatDropARequiredField => new()
+    {
+        { "Ingest:RandomUser:Exclude", "login", "Ingest:RandomUser:Exclude drops 'login', which the processor requires (login.uuid is the record key)" },
+        { "Ingest:RandomUser:Exclude", "picture,email", "Ingest:RandomUser:Exclude drops 'email', which the processor requires" },
+        { "Ingest:RandomUser:Include", "login,name,email,dob", "Ingest:RandomUser:Include leaves out 'registered', which the processor requires" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FieldSettingsThatDropARequiredField))]
+    public async Task Include_or_exclude_that_drops_a_field_the_processor_requires_stops_the_stage_at_startup(string key, string value, string message)
+    {
+        var settings = IngestTestHost.Settings(broker, database.ConnectionString, "unused");
+        settings["Ingest:Source"] = "RandomUser";
+        settings[key] = value;
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => IngestTestHost.StartAsync(settings));
+
+        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Excluding_a_field_the_processor_does_not_require_is_accepted_and_sent_to_the_api()
+    {
+        await using var api = await FakeRandomUserApi.StartAsync();
+        var topic = "users-created-" + Guid.NewGuid().ToString("N");
+        broker.CreateTopic(topic, partitions: 1);
+        var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), topic, api);
+        settings["Ingest:RandomUser:Exclude"] = "picture";
+        settings["Ingest:RandomUser:Include"] = "login,name,email,dob,registered,picture,nat";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var run = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(3)).Id);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.All(api.Requests, r => Assert.Contains("exc=picture", r.Query, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task An_unknown_source_stops_the_stage_at_startup()
     {

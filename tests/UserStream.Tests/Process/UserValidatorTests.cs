@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using UserStream.Contracts;
 using UserStream.Process.Validation;
 
 namespace UserStream.Tests.Process;
@@ -168,6 +169,31 @@ public sealed class UserValidatorTests
     }
 
     public static TheoryData<string> BadInputNames() => BadInputs.Names();
+
+    public static TheoryData<string> RandomUserFieldNames() => [.. RandomUserFields.All];
+
+    /// <summary>The ingestor refuses at startup an inc/exc that drops a field of <see cref="RandomUserFields.Required"/>:
+    /// that list must be exactly the top-level fields without which validation rejects a user.</summary>
+    [Theory]
+    [MemberData(nameof(RandomUserFieldNames))]
+    public void A_user_without_a_top_level_field_is_rejected_exactly_when_the_contracts_list_it_as_required(string field)
+    {
+        var id = Guid.NewGuid();
+        var user = RandomUserJson.Create(id);
+        Assert.True(user.Remove(field), $"the test user has no '{field}'");
+
+        var outcome = _validator.Validate(id.ToString(), RandomUserJson.Bytes(user), Now);
+
+        if (RandomUserFields.Required.ContainsKey(field))
+        {
+            Assert.False(outcome.IsValid);
+            Assert.Equal(RejectionCodes.MissingField, outcome.Rejection.Code);
+        }
+        else
+        {
+            Assert.True(outcome.IsValid, outcome.IsValid ? "" : outcome.Rejection.Reason);
+        }
+    }
 
     [Fact]
     public void Random_bytes_and_mangled_users_never_make_validation_throw_or_fail_unexpectedly()
