@@ -91,4 +91,17 @@ public static class KafkaClientShapes
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
         config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.Range;
     }
+
+    /// <summary>
+    /// Consumer for reading assigned partitions (never subscribed, so it never joins its group) read-committed,
+    /// reporting each partition's end, storing and committing nothing: looking changes no offsets.
+    /// </summary>
+    public static void AssignedReader(ConsumerConfig config)
+    {
+        config.IsolationLevel = IsolationLevel.ReadCommitted;
+        config.EnableAutoCommit = false;
+        config.EnableAutoOffsetStore = false;
+        config.EnablePartitionEof = true;
+        config.AutoOffsetReset = AutoOffsetReset.Earliest;
+    }
 }
