@@ -11,6 +11,12 @@ public static class Topics
 
     /// <summary>Rejected records: the original bytes untouched, with the reason in <see cref="DeadLetterHeaders"/>.</summary>
     public const string DeadLetter = "users_dlq";
+
+    /// <summary>
+    /// Compacted: one marker per dead letter replayed, key = its position (<c>{topic}/{partition}/{offset}</c>),
+    /// written in the same transaction as the replayed record. The replayer's progress: what it holds is never sent again.
+    /// </summary>
+    public const string DeadLetterReplays = "users_dlq_replays";
 }
 
 /// <summary>Names of the connections and services the stages resolve (Aspire resource names).</summary>
@@ -68,4 +74,20 @@ public static class DeadLetterHeaders
     public const string SourcePartition = "dlq-source-partition";
     public const string SourceOffset = "dlq-source-offset";
     public const string FailedAt = "dlq-failed-at";
+}
+
+/// <summary>
+/// Headers of a record sent back from <see cref="Topics.DeadLetter"/> to the topic it came from. They travel with
+/// the record, so a replayed record that is rejected again carries them into its new dead letter.
+/// </summary>
+public static class ReplayHeaders
+{
+    /// <summary>The dead letter this record replays: <c>{topic}/{partition}/{offset}</c>.</summary>
+    public const string ReplayOf = "userstream-replay-of";
+
+    /// <summary>How many times this record has been replayed (1 for the first replay).</summary>
+    public const string ReplayCount = "userstream-replay-count";
+
+    /// <summary>Prefix of the headers a dead letter adds (<see cref="DeadLetterHeaders"/>), removed from a replayed record.</summary>
+    public const string DeadLetterPrefix = "dlq-";
 }

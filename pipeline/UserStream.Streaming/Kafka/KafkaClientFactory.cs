@@ -93,6 +93,19 @@ public static class KafkaClientShapes
     }
 
     /// <summary>
+    /// Consumer for reading assigned partitions (never subscribed, so it never joins its group) read-committed,
+    /// reporting each partition's end, storing and committing nothing: looking changes no offsets.
+    /// </summary>
+    public static void AssignedReader(ConsumerConfig config)
+    {
+        config.IsolationLevel = IsolationLevel.ReadCommitted;
+        config.EnableAutoCommit = false;
+        config.EnableAutoOffsetStore = false;
+        config.EnablePartitionEof = true;
+        config.AutoOffsetReset = AutoOffsetReset.Earliest;
+    }
+
+    /// <summary>
     /// Static group membership (KIP-345) under <paramref name="instanceId"/> (group.instance.id): an instance that
     /// crashed and comes back under the same id takes its place in the group at once instead of the group waiting
     /// for the dead member's session to time out (session.timeout.ms, 45 s by default). Every running member of a
