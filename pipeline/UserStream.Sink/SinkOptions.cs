@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Polly;
+using Polly.Retry;
 using UserStream.Contracts;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
@@ -109,4 +111,19 @@ public sealed class StoreRetryOptions
     /// <summary>Longest the store's probe may take; a probe that takes longer counts as an outage.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The sink's backoff as a Polly retry named <paramref name="name"/>: without end, doubling from
+    /// <see cref="InitialDelay"/> up to <see cref="MaxDelay"/>, no jitter. What it handles and does on each retry
+    /// is the caller's to set.
+    /// </summary>
+    public RetryStrategyOptions RetryForever(string name) => new()
+    {
+        Name = name,
+        MaxRetryAttempts = int.MaxValue,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = false,
+        Delay = InitialDelay,
+        MaxDelay = MaxDelay,
+    };
 }

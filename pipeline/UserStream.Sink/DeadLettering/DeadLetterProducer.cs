@@ -45,28 +45,18 @@ public sealed partial class DeadLetterProducer : IDisposable
         _health = health;
         _time = time;
         _logger = logger;
-        var retry = options.Value.Retry;
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                Name = "dead-letter-send",
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = false,
-                Delay = retry.InitialDelay,
-                MaxDelay = retry.MaxDelay,
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is DeadLettersNotAcknowledgedException && !args.Context.CancellationToken.IsCancellationRequested),
-                OnRetry = args =>
-                {
-                    var failure = (DeadLettersNotAcknowledgedException)args.Outcome.Exception!;
-                    _metrics.DeadLetterRetried();
-                    _health.Waiting($"the dead-letter topic did not acknowledge {failure.Failed} record(s) ({failure.FirstReason}); fetching paused, nothing committed");
-                    LogNotAcknowledged(_logger, failure, failure.Failed, failure.Sent, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+        var strategy = options.Value.Retry.RetryForever("dead-letter-send");
+        strategy.ShouldHandle = args => ValueTask.FromResult(
+            args.Outcome.Exception is DeadLettersNotAcknowledgedException && !args.Context.CancellationToken.IsCancellationRequested);
+        strategy.OnRetry = args =>
+        {
+            var failure = (DeadLettersNotAcknowledgedException)args.Outcome.Exception!;
+            _metrics.DeadLetterRetried();
+            _health.Waiting($"the dead-letter topic did not acknowledge {failure.Failed} record(s) ({failure.FirstReason}); fetching paused, nothing committed");
+            LogNotAcknowledged(_logger, failure, failure.Failed, failure.Sent, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+            return ValueTask.CompletedTask;
+        };
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(strategy).Build();
     }
 
     /// <summary>

@@ -51,21 +51,12 @@ public sealed partial class BatchWriter
         _health = health;
         _time = time;
         _logger = logger;
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                Name = "store-write",
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = false,
-                Delay = _retry.InitialDelay,
-                MaxDelay = _retry.MaxDelay,
-                ShouldHandle = args => ShouldRetryAsync(args.Outcome.Exception, args.Context),
-                // The store answers but refused: a short pause only, the store is not to be waited for.
-                DelayGenerator = args => ValueTask.FromResult(args.Context.Properties.GetValue(GroupKey, null!).StoreAnswered ? _retry.InitialDelay : (TimeSpan?)null),
-                OnRetry = args => OnRetry(args.Context.Properties.GetValue(GroupKey, null!), args.Outcome.Exception!, args.RetryDelay),
-            })
-            .Build();
+        var strategy = _retry.RetryForever("store-write");
+        strategy.ShouldHandle = args => ShouldRetryAsync(args.Outcome.Exception, args.Context);
+        // The store answers but refused: a short pause only, the store is not to be waited for.
+        strategy.DelayGenerator = args => ValueTask.FromResult(args.Context.Properties.GetValue(GroupKey, null!).StoreAnswered ? _retry.InitialDelay : (TimeSpan?)null);
+        strategy.OnRetry = args => OnRetry(args.Context.Properties.GetValue(GroupKey, null!), args.Outcome.Exception!, args.RetryDelay);
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(strategy).Build();
     }
 
     /// <summary>Writes the pending records of <paramref name="records"/>. Blocking: call it from the consumer's thread.</summary>
