@@ -5,13 +5,18 @@ namespace UserStream.Services.Ingestor;
 
 internal static class Extensions
 {
+    /// <summary>Configuration key of the ingestor instance's id, recorded as the owner of the runs it starts.</summary>
+    private const string InstanceIdKey = "Ingest:InstanceId";
+
     /// <summary>
     /// The ingest stage with its Aspire clients: the pipeline database (run ledger) through Aspire.Npgsql,
     /// which the stage's <c>AddPipelineDatabase</c> then leaves in place, and the Kafka health check.
     /// randomuser.me is reached through service discovery (the AppHost's external service <c>randomuser</c>).
+    /// Each replica gets its own instance id (as the processor's), so that it marks only its own leftover runs.
     /// </summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.UseInstanceIdFor(InstanceIdKey);
         builder.AddNpgsqlDataSource(ResourceNames.PipelineDatabase);
         builder.AddKafkaHealthCheck();
         builder.AddIngestStage();

@@ -51,6 +51,25 @@ public sealed class IngestOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// This instance's id, recorded as the owner of each run it starts. At start an instance marks its own
+    /// leftovers (runs recorded as running under this id) interrupted at once. Give each replica a stable id (the
+    /// ingestor service sets it per replica, as the processor's). Empty: machine name and process id.
+    /// </summary>
+    [StringLength(200)]
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// How long a running run stays owned without a sign of life. Its owner renews the lease every third of it;
+    /// a run whose lease has lapsed (its owner crashed or lost the database) is marked interrupted by the next
+    /// instance that starts or that wants to start a run. A live owner's run is never touched.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RunLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The id recorded as the owner of this instance's runs.</summary>
+    internal string Owner => string.IsNullOrWhiteSpace(InstanceId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : InstanceId;
+
     public ScheduleOptions Schedule { get; set; } = new();
 
     public RandomUserOptions RandomUser { get; set; } = new();

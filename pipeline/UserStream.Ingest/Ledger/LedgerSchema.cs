@@ -29,6 +29,9 @@ internal sealed class LedgerSchema(NpgsqlDataSource database)
             started_at     timestamptz NOT NULL,
             ended_at       timestamptz
         );
+        -- Ownership: the instance running a run, and when it last renewed its lease (database time).
+        ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS owner text;
+        ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS heartbeat_at timestamptz;
         CREATE INDEX IF NOT EXISTS ingest_runs_started_at_idx ON ingest_runs (started_at DESC);
         CREATE INDEX IF NOT EXISTS ingest_runs_trigger_started_at_idx ON ingest_runs (trigger, started_at DESC);
         -- At most one run is running: the database refuses a second even if two instances race.

@@ -28,13 +28,17 @@ internal sealed class RunLedger(NpgsqlDataSource database)
     private const string Columns =
         "id, trigger, source, seed, requested, fetched, produced, failed, without_key, fetch_attempts, status, error, started_at, ended_at, trace_id";
 
-    /// <summary>Records a run as running. Throws <see cref="RunAlreadyRecordedException"/> when another one is.</summary>
-    public async Task StartAsync(RunRecord run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a run as running, owned by <paramref name="owner"/> with a fresh lease. Throws
+    /// <see cref="RunAlreadyRecordedException"/> when another one is.
+    /// </summary>
+    public async Task StartAsync(RunRecord run, string owner, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand(
-            "INSERT INTO ingest_runs (id, trigger, source, seed, requested, status, started_at, trace_id) " +
-            "VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)");
-        command.AddPositional(run.Id, run.Trigger.Text(), run.Source, run.Seed, run.Requested, run.StartedAt, (object?)run.TraceId ?? DBNull.Value);
+            "INSERT INTO ingest_runs (id, trigger, source, seed, requested, status, started_at, trace_id, owner, heartbeat_at) " +
+            "VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, now())");
+        command.AddPositional(
+            run.Id, run.Trigger.Text(), run.Source, run.Seed, run.Requested, run.StartedAt, (object?)run.TraceId ?? DBNull.Value, owner);
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -67,12 +71,29 @@ internal sealed class RunLedger(NpgsqlDataSource database)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Marks every run still recorded as running as failed with <paramref name="error"/> (after a restart). Returns their ids.</summary>
-    public async Task<IReadOnlyList<Guid>> MarkInterruptedAsync(string error, DateTimeOffset endedAt, CancellationToken cancellationToken)
+    /// <summary>Renews a running run's lease. False when the run is no longer running (another instance took it over).</summary>
+    public async Task<bool> RenewAsync(Guid id, string owner, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand(
-            "UPDATE ingest_runs SET status = 'failed', error = $1, ended_at = $2 WHERE status = 'running' RETURNING id");
-        command.AddPositional(error, endedAt);
+            "UPDATE ingest_runs SET heartbeat_at = now() WHERE id = $1 AND owner = $2 AND status = 'running'");
+        command.AddPositional(id, owner);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Marks as failed with <paramref name="error"/> the runs recorded as running that nobody runs any more: those
+    /// of <paramref name="owner"/> (this instance's previous incarnation) and those whose lease lapsed more than
+    /// <paramref name="lease"/> ago by the database's clock (or that were recorded before runs had owners).
+    /// A run whose owner is alive is left alone. Returns the ids marked.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> MarkInterruptedAsync(
+        string owner, TimeSpan lease, string error, DateTimeOffset endedAt, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            "UPDATE ingest_runs SET status = 'failed', error = $1, ended_at = $2 " +
+            "WHERE status = 'running' AND (owner = $3 OR owner IS NULL OR heartbeat_at IS NULL OR heartbeat_at < now() - $4) " +
+            "RETURNING id");
+        command.AddPositional(error, endedAt, owner, lease);
         var ids = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

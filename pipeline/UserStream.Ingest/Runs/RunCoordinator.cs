@@ -84,11 +84,11 @@ internal sealed partial class RunCoordinator(
             Volatile.Write(ref _current, run);
             try
             {
-                await ledger.StartAsync(run, cancellationToken);
+                await StartInLedgerAsync(run, settings, cancellationToken);
             }
             catch (RunAlreadyRecordedException)
             {
-                return new TriggerResult.Unavailable("another run is recorded as running in the ledger (another instance?)");
+                return new TriggerResult.Unavailable("another run is recorded as running in the ledger by another live instance");
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
@@ -97,7 +97,7 @@ internal sealed partial class RunCoordinator(
 
             LogRunStarted(logger, id, trigger, source, size);
             var runActivity = activity;
-            var completion = Task.Run(() => RunAsync(run, runActivity), CancellationToken.None);
+            var completion = Task.Run(() => RunAsync(run, settings, runActivity), CancellationToken.None);
             Volatile.Write(ref _currentCompletion, completion);
             handedOver = true;
             return new TriggerResult.Started(run, completion);
@@ -135,12 +135,43 @@ internal sealed partial class RunCoordinator(
         return activity;
     }
 
-    private async Task<RunOutcome> RunAsync(RunRecord run, Activity? activity)
+    /// <summary>
+    /// Records the run as running under this instance. When the ledger holds a running run already, the runs nobody
+    /// runs any more (this instance's leftovers, lapsed leases) are marked interrupted and the start is tried once more.
+    /// </summary>
+    private async Task StartInLedgerAsync(RunRecord run, IngestOptions settings, CancellationToken cancellationToken)
     {
-        Activity.Current = activity;
         try
         {
-            var outcome = await executor.ExecuteAsync(run, activity, _stopping.Token);
+            await ledger.StartAsync(run, settings.Owner, cancellationToken);
+        }
+        catch (RunAlreadyRecordedException)
+        {
+            var taken = await ledger.MarkInterruptedAsync(
+                settings.Owner, settings.RunLease, IngestScheduler.InterruptedError, time.GetUtcNow(), cancellationToken);
+            if (taken.Count == 0)
+            {
+                throw;
+            }
+
+            foreach (var id in taken)
+            {
+                LogLapsedRunInterrupted(logger, id);
+            }
+
+            await ledger.StartAsync(run, settings.Owner, cancellationToken);
+        }
+    }
+
+    private async Task<RunOutcome> RunAsync(RunRecord run, IngestOptions settings, Activity? activity)
+    {
+        Activity.Current = activity;
+        using var owned = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var leaseEnded = new CancellationTokenSource();
+        var lease = RenewLeaseAsync(run.Id, settings, owned, leaseEnded.Token);
+        try
+        {
+            var outcome = await executor.ExecuteAsync(run, activity, owned.Token);
             if (!outcome.Recorded)
             {
                 Volatile.Write(ref _unrecorded, outcome);
@@ -160,9 +191,43 @@ internal sealed partial class RunCoordinator(
         }
         finally
         {
+            await leaseEnded.CancelAsync();
+            await lease;
             activity?.Stop();
             Volatile.Write(ref _current, null);
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Renews the run's lease every third of <see cref="IngestOptions.RunLease"/> while it runs. When the ledger says the
+    /// run is no longer this instance's (another instance found the lease lapsed, e.g. after a long database outage, and
+    /// marked it interrupted), the run is stopped like on shutdown, so that two runs never go on at once.
+    /// </summary>
+    private async Task RenewLeaseAsync(Guid runId, IngestOptions settings, CancellationTokenSource owned, CancellationToken ended)
+    {
+        using var timer = new PeriodicTimer(settings.RunLease / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ended))
+            {
+                try
+                {
+                    if (!await ledger.RenewAsync(runId, settings.Owner, ended))
+                    {
+                        LogLeaseLost(logger, runId);
+                        await owned.CancelAsync();
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException)
+                {
+                    LogLeaseNotRenewed(logger, e, runId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
         }
     }
 
@@ -216,6 +281,15 @@ internal sealed partial class RunCoordinator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} started ({Trigger}, {Source}, {Requested} users)")]
     private static partial void LogRunStarted(ILogger logger, Guid runId, RunTrigger trigger, string source, int requested);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}'s owner stopped renewing its lease; marked interrupted")]
+    private static partial void LogLapsedRunInterrupted(ILogger logger, Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} is no longer this instance's (its lease lapsed and another instance marked it interrupted); stopping it")]
+    private static partial void LogLeaseLost(ILogger logger, Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}'s lease could not be renewed; retrying at the next renewal")]
+    private static partial void LogLeaseNotRenewed(ILogger logger, Exception exception, Guid runId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} failed unexpectedly")]
     private static partial void LogRunCrashed(ILogger logger, Exception exception, Guid runId);

@@ -8,7 +8,8 @@ using UserStream.Ingest.Runs;
 namespace UserStream.Ingest.Schedule;
 
 /// <summary>
-/// Prepares the ledger at startup (schema, runs left running marked interrupted, schedule settings
+/// Prepares the ledger at startup (schema, runs nobody runs any more marked interrupted — this instance's own
+/// leftovers and runs whose lease lapsed, never a live instance's —, schedule settings
 /// loaded; retried with backoff while the database is unreachable), then starts a run of the configured
 /// size every interval unless paused. The next start is one interval after the previous scheduled start
 /// (taken from the ledger, so a restart keeps the rhythm); a run longer than the interval is followed
@@ -51,7 +52,8 @@ internal sealed partial class IngestScheduler(
             try
             {
                 await schema.EnsureAsync(stoppingToken);
-                foreach (var id in await ledger.MarkInterruptedAsync(InterruptedError, time.GetUtcNow(), stoppingToken))
+                var settings = options.Value;
+                foreach (var id in await ledger.MarkInterruptedAsync(settings.Owner, settings.RunLease, InterruptedError, time.GetUtcNow(), stoppingToken))
                 {
                     LogMarkedInterrupted(logger, id);
                 }
@@ -117,7 +119,7 @@ internal sealed partial class IngestScheduler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} was left running by a previous process; marked interrupted")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} was left running by a stopped instance (this one's previous process, or its lease lapsed); marked interrupted")]
     private static partial void LogMarkedInterrupted(ILogger logger, Guid runId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest stage ready: run ledger prepared, schedule loaded")]
