@@ -7,7 +7,7 @@ using UserStream.StageRunner;
 // "ConnectionStrings__pipeline-db", "Kafka__BootstrapServers", ...); ASPNETCORE_URLS sets where HTTP listens.
 // dotnet UserStream.StageRunner.dll broker [partitions]
 // A Kafka for running the whole application where none is at hand: librdkafka's mock cluster with the
-// pipeline's topics, until Ctrl+C (see README, "Running without a container engine").
+// pipeline's topics, until Ctrl+C (see docs/deploying.md, "Running without a container engine").
 var stage = args.FirstOrDefault();
 if (string.Equals(stage, MockBroker.Command, StringComparison.OrdinalIgnoreCase))
 {
