@@ -196,6 +196,14 @@ public sealed class RandomUserOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Largest response body accepted (a page of 5,000 users with every field is about 6 MiB). A larger one — declared
+    /// by Content-Length or as it streams in — is cut off at the cap, never buffered past it, and fails the page with
+    /// <c>response_too_large</c> (not retried: the same request would get the same answer).
+    /// </summary>
+    [Range(64 * 1024, 1024 * 1024 * 1024)]
+    public int MaxResponseBytes { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>Retries of a failed call (so at most MaxRetries + 1 attempts per page).</summary>
     [Range(0, 20)]
     public int MaxRetries { get; set; } = 4;

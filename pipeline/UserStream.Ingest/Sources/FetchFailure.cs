@@ -20,6 +20,9 @@ internal enum FetchFailure
 
     /// <summary>The body's <c>results</c> array was empty (as during the API's 2026 outage).</summary>
     EmptyResults,
+
+    /// <summary>The body was larger than <c>Ingest:RandomUser:MaxResponseBytes</c> (declared or as it streamed in).</summary>
+    ResponseTooLarge,
 }
 
 internal static class FetchFailureCodes
@@ -32,6 +35,7 @@ internal static class FetchFailureCodes
         FetchFailure.ApiError => "api_error",
         FetchFailure.MalformedJson => "malformed_json",
         FetchFailure.EmptyResults => "empty_results",
+        FetchFailure.ResponseTooLarge => "response_too_large",
         _ => "unknown",
     };
 }

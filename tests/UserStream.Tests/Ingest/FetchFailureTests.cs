@@ -115,6 +115,34 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
         Assert.Single(randomUser.Requests);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_response_body_over_the_cap_is_cut_off_not_retried_and_fails_the_page_with_the_reason(bool declared)
+    {
+        const long Oversized = 512L * 1024 * 1024; // would take the client half a gigabyte if buffered
+        const int Cap = 1024 * 1024;
+        var topic = NewTopic();
+        var ledger = await database.NewSchemaAsync();
+        await using var randomUser = await FakeRandomUserApi.StartAsync();
+        randomUser.Enqueue(FakeAnswer.Oversized(Oversized, declared));
+        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        settings["Ingest:RandomUser:MaxResponseBytes"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
+        await using var stage = await IngestTestHost.StartAsync(settings);
+
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5)).Id);
+
+        Assert.Equal(("failed", 1, 0), (done.Status, done.FetchAttempts, done.Produced));
+        Assert.Contains("response_too_large", done.Error, StringComparison.Ordinal);
+        Assert.Contains("Ingest:RandomUser:MaxResponseBytes", done.Error, StringComparison.Ordinal);
+        Assert.Single(randomUser.Requests);
+        // The client hung up near the cap: the server could write at most the cap plus what sockets buffer.
+        Assert.True(randomUser.OversizedBytesWritten < 64L * 1024 * 1024, $"the server wrote {randomUser.OversizedBytesWritten:N0} bytes");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"declared={declared}: the server wrote {randomUser.OversizedBytesWritten:N0} of {Oversized:N0} bytes before the client hung up (cap {Cap:N0})");
+    }
+
     private string NewTopic()
     {
         var topic = "users-created-" + Guid.NewGuid().ToString("N");

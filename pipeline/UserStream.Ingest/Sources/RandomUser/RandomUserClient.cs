@@ -131,10 +131,10 @@ internal sealed partial class RandomUserClient : IUserSource
                     RetryAfter(response));
             }
 
-            byte[] body;
+            ReadOnlyMemory<byte> body;
             try
             {
-                body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                body = await ReadCappedAsync(response.Content, _options.MaxResponseBytes, cancellationToken);
             }
             catch (HttpRequestException e)
             {
@@ -151,6 +151,44 @@ internal sealed partial class RandomUserClient : IUserSource
 
             return RandomUserResponseParser.Parse(body);
         }
+    }
+
+    /// <summary>The whole body, read while it streams in and never past <paramref name="cap"/> bytes.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadCappedAsync(HttpContent content, int cap, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength is { } declared && declared > cap)
+        {
+            throw TooLarge($"the body declares {declared:N0} bytes");
+        }
+
+        var buffer = new byte[(int)Math.Min(content.Headers.ContentLength ?? 64 * 1024, cap) + 1];
+        var length = 0;
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > cap)
+                {
+                    throw TooLarge($"the body exceeded {cap:N0} bytes as it streamed in");
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, (long)cap + 1));
+            }
+
+            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
+            if (read == 0)
+            {
+                return buffer.AsMemory(0, length);
+            }
+
+            length += read;
+        }
+
+        FetchAttemptException TooLarge(string what) => new(
+            FetchFailure.ResponseTooLarge,
+            $"{what}, over Ingest:RandomUser:MaxResponseBytes ({cap:N0}); raise it or lower Ingest:PageSize",
+            retryable: false);
     }
 
     private Uri RequestUri(PageRequest request)

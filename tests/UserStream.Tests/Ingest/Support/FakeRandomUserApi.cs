@@ -30,9 +30,13 @@ public enum FakeAnswerKind
 
     /// <summary>200 with <c>{"results": [], "info": {...}}</c>, as during the API's 2026 outage.</summary>
     EmptyResults,
+
+    /// <summary>200 with a body of <see cref="FakeAnswer.Bytes"/> bytes (users repeated), chunked unless declared.</summary>
+    Oversized,
 }
 
-public sealed record FakeAnswer(FakeAnswerKind Kind, int StatusCode = 200, TimeSpan Delay = default, int WithoutUuid = 0)
+public sealed record FakeAnswer(
+    FakeAnswerKind Kind, int StatusCode = 200, TimeSpan Delay = default, int WithoutUuid = 0, long Bytes = 0, bool Declared = false)
 {
     public static readonly FakeAnswer Users = new(FakeAnswerKind.Users);
 
@@ -46,6 +50,9 @@ public sealed record FakeAnswer(FakeAnswerKind Kind, int StatusCode = 200, TimeS
 
     /// <summary>Users, the first <paramref name="count"/> of them without login.uuid.</summary>
     public static FakeAnswer UsersWithoutUuid(int count) => new(FakeAnswerKind.Users, WithoutUuid: count);
+
+    /// <summary>A body of <paramref name="bytes"/> bytes, streamed in chunks, its length declared by Content-Length or not.</summary>
+    public static FakeAnswer Oversized(long bytes, bool declared) => new(FakeAnswerKind.Oversized, Bytes: bytes, Declared: declared);
 
     /// <summary>Users, after <paramref name="delay"/>.</summary>
     public static FakeAnswer SlowUsers(TimeSpan delay) => new(FakeAnswerKind.Users, Delay: delay);
@@ -67,12 +74,16 @@ public sealed class FakeRandomUserApi : IAsyncDisposable
     private readonly ConcurrentQueue<FakeRequest> _requests = new();
     private readonly ConcurrentQueue<string?> _servedKeys = new();
     private readonly UserGenerator _generator = UserGenerator.Create();
+    private long _oversizedBytesWritten;
 
     private FakeRandomUserApi(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
     public IReadOnlyList<FakeRequest> Requests => [.. _requests];
+
+    /// <summary>Bytes of oversized bodies written so far (what the client let through before it hung up).</summary>
+    public long OversizedBytesWritten => Interlocked.Read(ref _oversizedBytesWritten);
 
     /// <summary>login.uuid of every user served in a 200 answer with users (null for those served without).</summary>
     public IReadOnlyList<string?> ServedKeys => [.. _servedKeys];
@@ -145,6 +156,9 @@ public sealed class FakeRandomUserApi : IAsyncDisposable
                     var full = Body(request, [.. Users(request).Select(u => u.Json)]);
                     await WriteJsonAsync(context, full[..(full.Length / 2)]);
                     return;
+                case FakeAnswerKind.Oversized:
+                    await WriteOversizedAsync(context, request, answer);
+                    return;
                 case FakeAnswerKind.Hang:
                 case FakeAnswerKind.Users:
                 default:
@@ -171,6 +185,40 @@ public sealed class FakeRandomUserApi : IAsyncDisposable
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client gave up (its attempt timed out).
+        }
+    }
+
+    private async Task WriteOversizedAsync(HttpContext context, FakeRequest request, FakeAnswer answer)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        if (answer.Declared)
+        {
+            context.Response.ContentLength = answer.Bytes;
+        }
+
+        var user = Users(request with { Results = 1 })[0].Json;
+        var chunk = new byte[64 * 1024];
+        var filled = 0;
+        while (filled + user.Length + 1 <= chunk.Length)
+        {
+            user.CopyTo(chunk, filled);
+            chunk[filled + user.Length] = (byte)',';
+            filled += user.Length + 1;
+        }
+
+        chunk.AsSpan(filled).Fill((byte)' ');
+        await context.Response.Body.WriteAsync("{\"results\":["u8.ToArray(), context.RequestAborted);
+        // Kestrel completes writes to a connection the client closed without error: the flush result says so.
+        for (var written = 12L; written < answer.Bytes; written += chunk.Length)
+        {
+            var length = (int)Math.Min(chunk.Length, answer.Bytes - written);
+            var flushed = await context.Response.BodyWriter.WriteAsync(chunk.AsMemory(0, length), context.RequestAborted);
+            if (flushed.IsCompleted || flushed.IsCanceled || context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            Interlocked.Add(ref _oversizedBytesWritten, length);
         }
     }
 
