@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using UserStream.Sink.Api;
@@ -22,7 +23,7 @@ public static class SinkStageExtensions
     /// <summary>
     /// Registers the sink: options (section <c>Sink</c>, validated at start), Kafka clients, telemetry, the
     /// store (PostgreSQL unless an <see cref="IUserStore"/> is registered already), schema creation at start,
-    /// the consume loop and its health check (<c>sink-worker</c>).
+    /// the consume loop and its health checks (<c>sink-worker</c>, and <c>sink-store</c>: the store answers).
     /// </summary>
     public static IHostApplicationBuilder AddSinkStage(this IHostApplicationBuilder builder)
     {
@@ -41,6 +42,7 @@ public static class SinkStageExtensions
         services.TryAddSingleton<SinkTracing>();
         services.TryAddSingleton<SinkMetrics>();
         services.AddWorkerHealth(SinkWorker.Name, SinkMetrics.Worker, sp => sp.GetRequiredService<IOptions<SinkOptions>>().Value.Health);
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, HealthStatus.Unhealthy, ["ready"]);
         services.TryAddSingleton<DeadLetterProducer>();
         services.TryAddSingleton<BatchWriter>();
         services.AddHostedService<StoreInitializer>();

@@ -72,7 +72,9 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         // A real outage in the same sink: nothing dead-lettered, nothing committed, health Degraded; then all land.
         var during = TestUsers.Users(30, seed: 112);
         var states = new List<HealthStatus>();
+        var storeStates = new List<HealthStatus>();
         var committedDuring = new List<long>();
+        Assert.Equal(HealthStatus.Healthy, (await sink.HealthAsync(StoreHealthCheck.Name, Ct)).Status);
         await database.RefuseConnectionsAsync();
         try
         {
@@ -80,6 +82,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
             for (var i = 0; i < 12; i++)
             {
                 states.Add((await sink.HealthAsync(WorkerCheck, Ct)).Status);
+                storeStates.Add((await sink.HealthAsync(StoreHealthCheck.Name, Ct)).Status);
                 committedDuring.Add(rig.CommittedTotal());
                 await Task.Delay(250, Ct);
             }
@@ -92,6 +95,8 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         Assert.All(committedDuring, committed => Assert.Equal(users.Count, committed));
         Assert.Contains(HealthStatus.Degraded, states);
         Assert.DoesNotContain(HealthStatus.Unhealthy, states);
+        Assert.All(storeStates, state => Assert.Equal(HealthStatus.Unhealthy, state)); // the store is part of readiness
+        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(StoreHealthCheck.Name, Ct), e => e.Status == HealthStatus.Healthy)).Status);
         Assert.Equal(during.Count, await rig.WaitForRowsAsync([.. during.Select(u => u.Id)], during.Count));
         Assert.Equal(users.Count + during.Count, await rig.WaitForCommittedAsync(users.Count + during.Count));
         Assert.Single(rig.ReadDeadLetters(2, TimeSpan.FromSeconds(2)));
