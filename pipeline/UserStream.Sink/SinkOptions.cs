@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Polly;
 using Polly.Retry;
+using UserStream.Streaming.Resilience;
 using UserStream.Contracts;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
@@ -117,13 +118,5 @@ public sealed class StoreRetryOptions
     /// <see cref="InitialDelay"/> up to <see cref="MaxDelay"/>, no jitter. What it handles and does on each retry
     /// is the caller's to set.
     /// </summary>
-    public RetryStrategyOptions RetryForever(string name) => new()
-    {
-        Name = name,
-        MaxRetryAttempts = int.MaxValue,
-        BackoffType = DelayBackoffType.Exponential,
-        UseJitter = false,
-        Delay = InitialDelay,
-        MaxDelay = MaxDelay,
-    };
+    public RetryStrategyOptions RetryForever(string name) => Backoff.Exponential(name, InitialDelay, MaxDelay);
 }

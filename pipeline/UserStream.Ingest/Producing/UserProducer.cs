@@ -2,11 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Polly;
 using UserStream.Contracts;
 using UserStream.Ingest.Runs;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Telemetry;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Resilience;
 using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
@@ -26,12 +28,12 @@ internal sealed record RunStamp(Guid RunId, string Source, ActivityContext Trace
 /// </summary>
 internal sealed partial class UserProducer : IDisposable
 {
-    private static readonly TimeSpan QueueFullPause = TimeSpan.FromMilliseconds(5);
 
     private readonly KafkaClientFactory _factory;
     private readonly StageTelemetry _telemetry;
     private readonly IngestMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _queueFull;
     private readonly ILogger<UserProducer> _logger;
     private readonly Lock _lock = new();
     private IProducer<string, byte[]>? _producer;
@@ -45,6 +47,7 @@ internal sealed partial class UserProducer : IDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _queueFull = Backoff.WhileLocalQueueFull("ingest-produce", TimeSpan.FromMilliseconds(5)).ToPipeline(time);
     }
 
     /// <summary>The producer for the next run: the current one, or a new one if there is none or it failed fatally.</summary>
@@ -95,35 +98,25 @@ internal sealed partial class UserProducer : IDisposable
         }
 
         tally.Dispatched();
-        while (true)
+        try
         {
-            try
-            {
-                producer.Produce(topic, message, report => OnDelivery(report, send, tally, stamp.Source));
-                return;
-            }
-            catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                try
+            await _queueFull.ExecuteAsync(
+                static (state, _) =>
                 {
-                    await Task.Delay(QueueFullPause, _time, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Fail(tally, send, stamp.Source, "local queue full when the run was stopped", "Local_QueueFull");
-                    return;
-                }
-            }
-            catch (ProduceException<string, byte[]> e)
-            {
-                Fail(tally, send, stamp.Source, e.Error.Reason, e.Error.Code.ToString());
-                return;
-            }
-            catch (KafkaException e)
-            {
-                Fail(tally, send, stamp.Source, e.Error.Reason, e.Error.Code.ToString());
-                return;
-            }
+                    state.Producer.Produce(state.Topic, state.Message, state.OnDelivery);
+                    return ValueTask.CompletedTask;
+                },
+                (Producer: producer, Topic: topic, Message: message, OnDelivery: (Action<DeliveryReport<string, byte[]>>)(report => OnDelivery(report, send, tally, stamp.Source))),
+                cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The run's drain time ran out while the local queue was full (or before this record's turn came).
+            Fail(tally, send, stamp.Source, "the run stopped before the record could be handed to the producer", "Stopped");
+        }
+        catch (KafkaException e)
+        {
+            Fail(tally, send, stamp.Source, e.Error.Reason, e.Error.Code.ToString());
         }
     }
 

@@ -2,8 +2,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 using UserStream.Ingest.Ledger;
 using UserStream.Ingest.Runs;
+using UserStream.Streaming.Resilience;
 
 namespace UserStream.Ingest.Schedule;
 
@@ -46,33 +48,34 @@ internal sealed partial class IngestScheduler(
 
     private async Task InitializeAsync(CancellationToken stoppingToken)
     {
-        var pause = FirstPause;
-        while (true)
+        var retry = Backoff.Exponential("ledger-initialize", FirstPause, LongestPause);
+        retry.ShouldHandle = new PredicateBuilder()
+            .Handle<Npgsql.NpgsqlException>()
+            .Handle<TimeoutException>()
+            .Handle<System.Net.Sockets.SocketException>();
+        retry.OnRetry = args =>
         {
-            try
+            readiness.NotReady($"the run ledger is not ready: {args.Outcome.Exception!.Message}");
+            LogNotReady(logger, args.Outcome.Exception, args.RetryDelay.TotalSeconds);
+            return ValueTask.CompletedTask;
+        };
+
+        await retry.ToPipeline(time).ExecuteAsync(
+            async token =>
             {
-                await schema.EnsureAsync(stoppingToken);
+                await schema.EnsureAsync(token);
                 var settings = options.Value;
-                foreach (var id in await ledger.MarkInterruptedAsync(settings.Owner, settings.RunLease, InterruptedError, time.GetUtcNow(), stoppingToken))
+                foreach (var id in await ledger.MarkInterruptedAsync(settings.Owner, settings.RunLease, InterruptedError, time.GetUtcNow(), token))
                 {
                     LogMarkedInterrupted(logger, id);
                 }
 
-                state.Set(await store.EnsureAsync(options.Value.Schedule, time.GetUtcNow(), stoppingToken));
-                state.LastScheduledStart = await ledger.LastScheduledStartAsync(stoppingToken);
-                readiness.MarkReady();
-                LogReady(logger);
-                return;
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                readiness.NotReady($"the run ledger is not ready: {e.Message}");
-                LogNotReady(logger, e, pause.TotalSeconds);
-            }
-
-            await Task.Delay(pause, time, stoppingToken);
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
-        }
+                state.Set(await store.EnsureAsync(settings.Schedule, time.GetUtcNow(), token));
+                state.LastScheduledStart = await ledger.LastScheduledStartAsync(token);
+            },
+            stoppingToken);
+        readiness.MarkReady();
+        LogReady(logger);
     }
 
     private async Task ScheduleAsync(CancellationToken stoppingToken)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using UserStream.Process.Routing;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Resilience;
 
 namespace UserStream.Process.Worker;
 
@@ -24,6 +25,7 @@ internal sealed partial class ProcessWorker(
 {
     public const string Name = "processor";
 
+    private static readonly TimeSpan FirstAbortPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestAbortPause = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LagReportInterval = TimeSpan.FromSeconds(1);
 
@@ -69,8 +71,7 @@ internal sealed partial class ProcessWorker(
                 // Redone from the committed offsets; pause a little longer each time the redo fails too.
                 metrics.TransactionAborted();
                 abortsInARow++;
-                var pause = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, abortsInARow - 1), LongestAbortPause.TotalMilliseconds));
-                stoppingToken.WaitHandle.WaitOne(pause);
+                stoppingToken.WaitHandle.WaitOne(Backoff.After(abortsInARow, FirstAbortPause, LongestAbortPause));
             }
         }
 

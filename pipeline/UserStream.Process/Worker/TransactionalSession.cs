@@ -1,7 +1,9 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Polly;
 using UserStream.Process.Routing;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Resilience;
 
 namespace UserStream.Process.Worker;
 
@@ -26,6 +28,10 @@ internal sealed partial class TransactionalSession : IDisposable
     private readonly IProducer<string, byte[]> _producer;
     private readonly IConsumer<string, byte[]> _consumer;
     private readonly List<TopicPartition> _revoked = [];
+    private readonly ResiliencePipeline _produceRetry = Backoff.WhileLocalQueueFull("processor-produce", TimeSpan.FromMilliseconds(10)).ToPipeline(TimeProvider.System);
+    private readonly ResiliencePipeline _transactionRetry;
+    private string _operation = "";
+    private DateTime _deadline;
     private bool _inTransaction;
     private bool _closed;
 
@@ -34,6 +40,7 @@ internal sealed partial class TransactionalSession : IDisposable
         _options = options;
         _logger = logger;
         TransactionalId = "processor-" + options.InstanceId;
+        _transactionRetry = TransactionRetry();
         _producer = clients.CreateProducer(KafkaClientShapes.Transactional(TransactionalId, options.TransactionTimeout));
         try
         {
@@ -163,41 +170,32 @@ internal sealed partial class TransactionalSession : IDisposable
         _producer.Dispose();
     }
 
-    private void Produce(RoutedRecord record)
-    {
-        while (true)
-        {
-            try
-            {
-                _producer.Produce(record.Topic, record.Message);
-                return;
-            }
-            catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                // The local queue drains as the brokers acknowledge; wait for room.
-                Thread.Sleep(10);
-            }
-        }
-    }
+    private void Produce(RoutedRecord record) =>
+        _produceRetry.Execute(static state => state.Producer.Produce(state.Record.Topic, state.Record.Message), (Producer: _producer, Record: record));
 
     /// <summary>Runs a transactional call, repeating it on retriable errors for up to the operation timeout.</summary>
     private void WithRetries(string operation, Action<TimeSpan> call)
     {
-        var deadline = DateTime.UtcNow + _options.OperationTimeout;
-        for (var attempt = 1; ; attempt++)
+        _operation = operation;
+        _deadline = DateTime.UtcNow + _options.OperationTimeout;
+        _transactionRetry.Execute(() =>
         {
-            var remaining = deadline - DateTime.UtcNow;
-            try
-            {
-                call(remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1));
-                return;
-            }
-            catch (KafkaRetriableException e) when (DateTime.UtcNow < deadline)
-            {
-                LogRetrying(_logger, TransactionalId, operation, attempt, e.Error.Reason);
-                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 1_000)));
-            }
-        }
+            var remaining = _deadline - DateTime.UtcNow;
+            call(remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1));
+        });
+    }
+
+    private ResiliencePipeline TransactionRetry()
+    {
+        // 100 ms more each time, up to 1 s, until the operation's deadline.
+        var retry = Backoff.Linear("processor-transaction", TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
+        retry.ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is KafkaRetriableException && DateTime.UtcNow < _deadline);
+        retry.OnRetry = args =>
+        {
+            LogRetrying(_logger, TransactionalId, _operation, args.AttemptNumber + 1, ((KafkaRetriableException)args.Outcome.Exception!).Error.Reason);
+            return ValueTask.CompletedTask;
+        };
+        return retry.ToPipeline(TimeProvider.System);
     }
 
     /// <summary>

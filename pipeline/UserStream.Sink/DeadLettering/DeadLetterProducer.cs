@@ -8,6 +8,7 @@ using UserStream.Sink.Consuming;
 using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Resilience;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Sink.DeadLettering;
@@ -56,7 +57,7 @@ public sealed partial class DeadLetterProducer : IDisposable
             LogNotAcknowledged(_logger, failure, failure.Failed, failure.Sent, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
             return ValueTask.CompletedTask;
         };
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(strategy).Build();
+        _pipeline = strategy.ToPipeline(time);
     }
 
     /// <summary>

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using UserStream.Streaming.Resilience;
 
 namespace UserStream.Sink.Store;
 
 /// <summary>
 /// Creates the store's schema at startup (<see cref="IUserStore.InitializeAsync"/>), retrying with a growing
-/// pause until the store is reachable instead of failing the process, then opens <see cref="StoreReadiness"/>.
+/// pause (0.5 s doubling to 30 s, the toolkit's <see cref="Backoff"/>) until the store is reachable instead of
+/// failing the process, then opens <see cref="StoreReadiness"/>.
 /// </summary>
 public sealed partial class StoreInitializer(IUserStore store, StoreReadiness readiness, ILogger<StoreInitializer> logger)
     : BackgroundService
@@ -15,45 +17,44 @@ public sealed partial class StoreInitializer(IUserStore store, StoreReadiness re
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pause = FirstPause;
-        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        var name = store.GetType().Name;
+        var retry = Backoff.Exponential("store-initialize", FirstPause, LongestPause);
+        retry.ShouldHandle = args => ValueTask.FromResult(
+            args.Outcome.Exception is { } e && !(e is OperationCanceledException && stoppingToken.IsCancellationRequested));
+        retry.OnRetry = args =>
         {
-            try
+            var e = args.Outcome.Exception!;
+            if (store.IsTransient(e))
             {
-                await store.InitializeAsync(stoppingToken);
-                LogReady(logger, store.GetType().Name, attempt);
-                readiness.MarkReady();
-                return;
+                LogUnreachable(logger, e, name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            else
             {
-                return;
-            }
-#pragma warning disable CA1031 // Any failure is logged and retried: the schema must eventually exist, the process must not crash-loop.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                if (store.IsTransient(e))
-                {
-                    LogUnreachable(logger, e, store.GetType().Name, attempt, pause.TotalSeconds);
-                }
-                else
-                {
-                    LogFailed(logger, e, store.GetType().Name, attempt, pause.TotalSeconds);
-                }
+                LogFailed(logger, e, name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
             }
 
-            try
-            {
-                await Task.Delay(pause, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            return ValueTask.CompletedTask;
+        };
 
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+        var attempts = 0;
+        try
+        {
+            // Any failure is logged and retried: the schema must eventually exist, the process must not crash-loop.
+            await retry.ToPipeline(TimeProvider.System).ExecuteAsync(
+                async token =>
+                {
+                    attempts++;
+                    await store.InitializeAsync(token);
+                },
+                stoppingToken);
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        LogReady(logger, name, attempts);
+        readiness.MarkReady();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Store} schema ready after {Attempts} attempt(s)")]

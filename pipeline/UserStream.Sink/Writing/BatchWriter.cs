@@ -9,6 +9,7 @@ using UserStream.Sink.Store;
 using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Resilience;
 
 namespace UserStream.Sink.Writing;
 
@@ -56,7 +57,7 @@ public sealed partial class BatchWriter
         // The store answers but refused: a short pause only, the store is not to be waited for.
         strategy.DelayGenerator = args => ValueTask.FromResult(args.Context.Properties.GetValue(GroupKey, null!).StoreAnswered ? _retry.InitialDelay : (TimeSpan?)null);
         strategy.OnRetry = args => OnRetry(args.Context.Properties.GetValue(GroupKey, null!), args.Outcome.Exception!, args.RetryDelay);
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(strategy).Build();
+        _pipeline = strategy.ToPipeline(time);
     }
 
     /// <summary>Writes the pending records of <paramref name="records"/>. Blocking: call it from the consumer's thread.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using UserStream.Streaming.Resilience;
 
 namespace UserStream.Streaming.Hosting;
 
@@ -29,43 +30,40 @@ public abstract partial class StreamingWorker(ILogger logger, WorkerHealth healt
 
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pause = FirstPause;
-        while (!stoppingToken.IsCancellationRequested)
+        // A run that failed after running longer than the longest pause starts the doubling afresh.
+        var failuresInARow = 0;
+        var restart = Backoff.Exponential($"{WorkerName}-restart", FirstPause, LongestPause);
+        restart.ShouldHandle = args => ValueTask.FromResult(
+            args.Outcome.Exception is { } e && !(e is OperationCanceledException && stoppingToken.IsCancellationRequested));
+        restart.DelayGenerator = _ => ValueTask.FromResult<TimeSpan?>(Backoff.After(failuresInARow, FirstPause, LongestPause));
+        restart.OnRetry = args =>
         {
-            var started = DateTime.UtcNow;
-            try
-            {
-                await Task.Factory.StartNew(
-                    () => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-                return;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // The loop must survive any failure of one run: it is logged and the run restarted.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                if (DateTime.UtcNow - started > LongestPause)
+            LogRunFailed(logger, args.Outcome.Exception!, WorkerName, args.RetryDelay.TotalSeconds);
+            Health.Restarting(args.Outcome.Exception!);
+            return ValueTask.CompletedTask;
+        };
+
+        try
+        {
+            await restart.ToPipeline(TimeProvider.System).ExecuteAsync(
+                async token =>
                 {
-                    pause = FirstPause;
-                }
-
-                LogRunFailed(logger, e, WorkerName, pause.TotalSeconds);
-                Health.Restarting(e);
-            }
-
-            try
-            {
-                await Task.Delay(pause, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+                    var started = DateTime.UtcNow;
+                    try
+                    {
+                        await Task.Factory.StartNew(
+                            () => Run(token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                    }
+                    catch (Exception) when (!token.IsCancellationRequested)
+                    {
+                        failuresInARow = DateTime.UtcNow - started > LongestPause ? 1 : failuresInARow + 1;
+                        throw;
+                    }
+                },
+                stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 

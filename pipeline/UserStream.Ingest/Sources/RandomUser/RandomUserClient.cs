@@ -8,6 +8,7 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 using UserStream.Ingest.Telemetry;
+using UserStream.Streaming.Resilience;
 using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Ingest.Sources.RandomUser;
@@ -225,21 +226,16 @@ internal sealed partial class RandomUserClient : IUserSource
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
         if (options.MaxRetries > 0)
         {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = options.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryBaseDelay,
-                MaxDelay = options.RetryMaxDelay,
-                ShouldHandle = new PredicateBuilder()
-                    .Handle<FetchAttemptException>(e => e.Retryable)
-                    .Handle<TimeoutRejectedException>(),
-                DelayGenerator = args =>
-                    ValueTask.FromResult(args.Outcome.Exception is FetchAttemptException { RetryAfter: { } after } && after > TimeSpan.Zero
-                        ? (TimeSpan?)(after < options.RetryMaxDelay ? after : options.RetryMaxDelay)
-                        : null),
-            });
+            var retry = Backoff.Exponential("randomuser", options.RetryBaseDelay, options.RetryMaxDelay, options.MaxRetries, jitter: true);
+            retry.ShouldHandle = new PredicateBuilder()
+                .Handle<FetchAttemptException>(e => e.Retryable)
+                .Handle<TimeoutRejectedException>();
+            // randomuser's Retry-After, when it sends one, within the longest pause.
+            retry.DelayGenerator = args =>
+                ValueTask.FromResult(args.Outcome.Exception is FetchAttemptException { RetryAfter: { } after } && after > TimeSpan.Zero
+                    ? (TimeSpan?)(after < options.RetryMaxDelay ? after : options.RetryMaxDelay)
+                    : null);
+            builder.AddRetry(retry);
         }
 
         return builder.AddTimeout(options.AttemptTimeout).Build();
