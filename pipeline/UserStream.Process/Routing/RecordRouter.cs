@@ -21,7 +21,7 @@ public sealed partial class RecordRouter(
     UserValidator validator, StageTelemetry telemetry, IOptions<ProcessOptions> options, ILogger<RecordRouter> logger)
 {
     /// <summary>The stage name written into <c>dlq-stage</c>.</summary>
-    public const string StageName = "process";
+    public const string StageName = DeadLetterStages.Process;
 
     /// <summary>
     /// Largest value copied into a dead letter or produced as an enriched record; Kafka's default message
@@ -43,7 +43,7 @@ public sealed partial class RecordRouter(
 
         if (context.RunId is { } runId && (runId.Length > _options.Validation.MaxFieldLength || runId.Any(char.IsControl)))
         {
-            return Reject(record, new Rejection(RejectionCodes.InvalidValue, $"header {PipelineHeaders.RunId} is not a printable id"), context, now, activity);
+            return Reject(record, new Rejection(DeadLetterCodes.InvalidValue, $"header {PipelineHeaders.RunId} is not a printable id"), context, now, activity);
         }
 
         byte[] value;
@@ -55,12 +55,12 @@ public sealed partial class RecordRouter(
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return Reject(record, new Rejection(RejectionCodes.ProcessingFailed, $"transform failed: {e.GetType().Name}: {e.Message}"), context, now, activity);
+            return Reject(record, new Rejection(DeadLetterCodes.ProcessingFailed, $"transform failed: {e.GetType().Name}: {e.Message}"), context, now, activity);
         }
 
         if (value.Length > MaxProducedValueBytes)
         {
-            return Reject(record, new Rejection(RejectionCodes.TooLarge, $"the enriched record would be {value.Length} bytes"), context, now, activity);
+            return Reject(record, new Rejection(DeadLetterCodes.TooLarge, $"the enriched record would be {value.Length} bytes"), context, now, activity);
         }
 
         var headers = new Headers()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Process.Validation;
@@ -24,12 +25,12 @@ internal sealed class FieldReader(int maxFieldLength)
             case JsonValueKind.Undefined or JsonValueKind.Null:
                 if (required)
                 {
-                    Fail(RejectionCodes.MissingField, $"{path} is required");
+                    Fail(DeadLetterCodes.MissingField, $"{path} is required");
                 }
 
                 return default;
             default:
-                Fail(RejectionCodes.WrongType, $"{path} must be an object, not {Describe(value.ValueKind)}");
+                Fail(DeadLetterCodes.WrongType, $"{path} must be an object, not {Describe(value.ValueKind)}");
                 return default;
         }
     }
@@ -45,12 +46,12 @@ internal sealed class FieldReader(int maxFieldLength)
             case JsonValueKind.Undefined or JsonValueKind.Null:
                 if (required)
                 {
-                    Fail(RejectionCodes.MissingField, $"{path} is required");
+                    Fail(DeadLetterCodes.MissingField, $"{path} is required");
                 }
 
                 return "";
             default:
-                Fail(RejectionCodes.WrongType, $"{path} must be a string, not {Describe(value.ValueKind)}");
+                Fail(DeadLetterCodes.WrongType, $"{path} must be a string, not {Describe(value.ValueKind)}");
                 return "";
         }
     }
@@ -70,7 +71,7 @@ internal sealed class FieldReader(int maxFieldLength)
             case JsonValueKind.Undefined or JsonValueKind.Null:
                 return "";
             default:
-                Fail(RejectionCodes.WrongType, $"{path} must be a string or a number, not {Describe(value.ValueKind)}");
+                Fail(DeadLetterCodes.WrongType, $"{path} must be a string or a number, not {Describe(value.ValueKind)}");
                 return "";
         }
     }
@@ -85,7 +86,7 @@ internal sealed class FieldReader(int maxFieldLength)
             case JsonValueKind.Number:
                 if (!value.TryGetDouble(out number))
                 {
-                    Fail(RejectionCodes.InvalidValue, $"{path} is not a representable number");
+                    Fail(DeadLetterCodes.InvalidValue, $"{path} is not a representable number");
                     return null;
                 }
 
@@ -99,7 +100,7 @@ internal sealed class FieldReader(int maxFieldLength)
 
                 if (!double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out number))
                 {
-                    Fail(RejectionCodes.InvalidValue, $"{path} is not a decimal number");
+                    Fail(DeadLetterCodes.InvalidValue, $"{path} is not a decimal number");
                     return null;
                 }
 
@@ -107,13 +108,13 @@ internal sealed class FieldReader(int maxFieldLength)
             case JsonValueKind.Undefined or JsonValueKind.Null:
                 return null;
             default:
-                Fail(RejectionCodes.WrongType, $"{path} must be a string or a number, not {Describe(value.ValueKind)}");
+                Fail(DeadLetterCodes.WrongType, $"{path} must be a string or a number, not {Describe(value.ValueKind)}");
                 return null;
         }
 
         if (!double.IsFinite(number) || Math.Abs(number) > limit)
         {
-            Fail(RejectionCodes.InvalidValue, $"{path} must lie between -{limit} and {limit}");
+            Fail(DeadLetterCodes.InvalidValue, $"{path} must lie between -{limit} and {limit}");
             return null;
         }
 
@@ -130,7 +131,7 @@ internal sealed class FieldReader(int maxFieldLength)
         // A string escaping half a surrogate pair ("\ud800") is well-formed JSON but no text.
         if (!TryGetString(value, out var text))
         {
-            Fail(RejectionCodes.NotUtf8, $"{path} escapes an invalid UTF-16 sequence");
+            Fail(DeadLetterCodes.NotUtf8, $"{path} escapes an invalid UTF-16 sequence");
             return "";
         }
 
@@ -143,7 +144,7 @@ internal sealed class FieldReader(int maxFieldLength)
         {
             if (char.IsControl(c))
             {
-                Fail(RejectionCodes.InvalidValue, $"{path} contains control character U+{(int)c:X4}");
+                Fail(DeadLetterCodes.InvalidValue, $"{path} contains control character U+{(int)c:X4}");
                 return "";
             }
         }
@@ -153,7 +154,7 @@ internal sealed class FieldReader(int maxFieldLength)
 
     private string TooLong(string path)
     {
-        Fail(RejectionCodes.FieldTooLong, $"{path} is longer than {maxFieldLength} characters");
+        Fail(DeadLetterCodes.FieldTooLong, $"{path} is longer than {maxFieldLength} characters");
         return "";
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Process.Validation;
@@ -27,12 +28,12 @@ internal static class JsonStructure
         {
             if (!reader.Read())
             {
-                return new Rejection(RejectionCodes.NotJson, "the value holds no JSON (only whitespace)");
+                return new Rejection(DeadLetterCodes.NotJson, "the value holds no JSON (only whitespace)");
             }
 
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                return new Rejection(RejectionCodes.NotObject, $"the value is a JSON {Describe(reader.TokenType)}, not an object");
+                return new Rejection(DeadLetterCodes.NotObject, $"the value is a JSON {Describe(reader.TokenType)}, not an object");
             }
 
             do
@@ -44,7 +45,7 @@ internal static class JsonStructure
                         var path = containers.Count == 0 ? "" : Join(containers.Peek().Path, currentName);
                         if (reader.CurrentDepth >= maxDepth)
                         {
-                            return new Rejection(RejectionCodes.TooDeep, $"objects and arrays nest deeper than {maxDepth} levels (at '{path}')");
+                            return new Rejection(DeadLetterCodes.TooDeep, $"objects and arrays nest deeper than {maxDepth} levels (at '{path}')");
                         }
 
                         containers.Push((reader.TokenType == JsonTokenType.StartObject ? new HashSet<string>(StringComparer.Ordinal) : null, path));
@@ -61,7 +62,7 @@ internal static class JsonStructure
                         if (!containers.Peek().Names!.Add(currentName))
                         {
                             return new Rejection(
-                                RejectionCodes.DuplicateProperty,
+                                DeadLetterCodes.DuplicateProperty,
                                 $"property '{Join(containers.Peek().Path, currentName)}' appears more than once");
                         }
 
@@ -72,24 +73,24 @@ internal static class JsonStructure
 
             if (containers.Count > 0)
             {
-                return new Rejection(RejectionCodes.NotJson, "the JSON object is not closed");
+                return new Rejection(DeadLetterCodes.NotJson, "the JSON object is not closed");
             }
         }
         catch (JsonException e)
         {
-            return new Rejection(RejectionCodes.NotJson, $"not well-formed JSON: {e.Message}");
+            return new Rejection(DeadLetterCodes.NotJson, $"not well-formed JSON: {e.Message}");
         }
         catch (InvalidOperationException)
         {
             // GetString on a name escaping half a surrogate pair ("\ud800").
-            return new Rejection(RejectionCodes.NotUtf8, "a property name escapes an invalid UTF-16 sequence");
+            return new Rejection(DeadLetterCodes.NotUtf8, "a property name escapes an invalid UTF-16 sequence");
         }
 
         foreach (var b in json[(int)reader.BytesConsumed..])
         {
             if (b is not ((byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r'))
             {
-                return new Rejection(RejectionCodes.TrailingData, $"data follows the JSON object at byte {reader.BytesConsumed}");
+                return new Rejection(DeadLetterCodes.TrailingData, $"data follows the JSON object at byte {reader.BytesConsumed}");
             }
         }
 

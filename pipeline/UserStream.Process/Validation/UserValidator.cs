@@ -40,7 +40,7 @@ public sealed class UserValidator(ValidationOptions options)
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return ValidationOutcome.Rejected(RejectionCodes.ProcessingFailed, $"validation failed unexpectedly: {e.GetType().Name}: {e.Message}");
+            return ValidationOutcome.Rejected(DeadLetterCodes.ProcessingFailed, $"validation failed unexpectedly: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -48,19 +48,19 @@ public sealed class UserValidator(ValidationOptions options)
     {
         if (value is not { Length: > 0 })
         {
-            return ValidationOutcome.Rejected(RejectionCodes.Empty, value is null ? "the value is null (a tombstone)" : "the value is zero bytes");
+            return ValidationOutcome.Rejected(DeadLetterCodes.Empty, value is null ? "the value is null (a tombstone)" : "the value is zero bytes");
         }
 
         if (value.Length > options.MaxRecordBytes)
         {
-            return ValidationOutcome.Rejected(RejectionCodes.TooLarge, $"the value is {value.Length} bytes; at most {options.MaxRecordBytes} are accepted");
+            return ValidationOutcome.Rejected(DeadLetterCodes.TooLarge, $"the value is {value.Length} bytes; at most {options.MaxRecordBytes} are accepted");
         }
 
         ReadOnlyMemory<byte> memory = value;
         var bytes = memory.Span;
         if (!Utf8.IsValid(bytes))
         {
-            return ValidationOutcome.Rejected(RejectionCodes.NotUtf8, "the value is not valid UTF-8");
+            return ValidationOutcome.Rejected(DeadLetterCodes.NotUtf8, "the value is not valid UTF-8");
         }
 
         if (bytes.StartsWith(Utf8Bom))
@@ -91,17 +91,17 @@ public sealed class UserValidator(ValidationOptions options)
 
         if (!Guid.TryParseExact(uuid, "D", out var id))
         {
-            return ValidationOutcome.Rejected(RejectionCodes.InvalidId, $"login.uuid '{Shorten(uuid)}' is not a UUID (8-4-4-4-12 hex digits)");
+            return ValidationOutcome.Rejected(DeadLetterCodes.InvalidId, $"login.uuid '{Shorten(uuid)}' is not a UUID (8-4-4-4-12 hex digits)");
         }
 
         if (key is null)
         {
-            return ValidationOutcome.Rejected(RejectionCodes.KeyMismatch, "the record has no key; users_created is keyed by login.uuid");
+            return ValidationOutcome.Rejected(DeadLetterCodes.KeyMismatch, "the record has no key; users_created is keyed by login.uuid");
         }
 
         if (!Guid.TryParse(key, out var keyId) || keyId != id)
         {
-            return ValidationOutcome.Rejected(RejectionCodes.KeyMismatch, $"the record's key '{Shorten(key)}' is not its login.uuid {id}");
+            return ValidationOutcome.Rejected(DeadLetterCodes.KeyMismatch, $"the record's key '{Shorten(key)}' is not its login.uuid {id}");
         }
 
         var name = fields.Object(root, RandomUserFields.Name, "name", required: true);
@@ -143,18 +143,18 @@ public sealed class UserValidator(ValidationOptions options)
 
         if (string.IsNullOrWhiteSpace(first) && string.IsNullOrWhiteSpace(last))
         {
-            return ValidationOutcome.Rejected(RejectionCodes.MissingField, "name.first and name.last are both blank");
+            return ValidationOutcome.Rejected(DeadLetterCodes.MissingField, "name.first and name.last are both blank");
         }
 
         var at = email.LastIndexOf('@');
         if (at <= 0 || at == email.Length - 1 || email.AsSpan().ContainsAny(" \t"))
         {
-            return ValidationOutcome.Rejected(RejectionCodes.InvalidValue, $"email '{Shorten(email)}' is not local@domain");
+            return ValidationOutcome.Rejected(DeadLetterCodes.InvalidValue, $"email '{Shorten(email)}' is not local@domain");
         }
 
         if (nationality.Length > 0 && !(nationality.Length == 2 && char.IsAsciiLetter(nationality[0]) && char.IsAsciiLetter(nationality[1])))
         {
-            return ValidationOutcome.Rejected(RejectionCodes.InvalidValue, $"nat '{Shorten(nationality)}' is not a two-letter country code");
+            return ValidationOutcome.Rejected(DeadLetterCodes.InvalidValue, $"nat '{Shorten(nationality)}' is not a two-letter country code");
         }
 
         var (dob, dobError) = CheckDate(dobText, "dob.date", now, TimeSpan.Zero);
@@ -200,17 +200,17 @@ public sealed class UserValidator(ValidationOptions options)
                 text, DateFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
         {
-            return (default, new Rejection(RejectionCodes.InvalidDate, $"{path} '{Shorten(text)}' is not an ISO-8601 date"));
+            return (default, new Rejection(DeadLetterCodes.InvalidDate, $"{path} '{Shorten(text)}' is not an ISO-8601 date"));
         }
 
         if (date > now + skew)
         {
-            return (default, new Rejection(RejectionCodes.InvalidDate, $"{path} {date:O} lies in the future"));
+            return (default, new Rejection(DeadLetterCodes.InvalidDate, $"{path} {date:O} lies in the future"));
         }
 
         if (date < options.EarliestDate)
         {
-            return (default, new Rejection(RejectionCodes.InvalidDate, $"{path} {date:O} is before {options.EarliestDate:yyyy-MM-dd}"));
+            return (default, new Rejection(DeadLetterCodes.InvalidDate, $"{path} {date:O} is before {options.EarliestDate:yyyy-MM-dd}"));
         }
 
         return (date, null);

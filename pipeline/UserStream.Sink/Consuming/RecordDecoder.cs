@@ -8,11 +8,6 @@ namespace UserStream.Sink.Consuming;
 /// <summary>Turns a <c>users_enriched</c> value into an <see cref="EnrichedUser"/>, or says why it cannot.</summary>
 public static class RecordDecoder
 {
-    public const string EmptyValue = "empty_value";
-    public const string NotDeserializable = "deserialization_failed";
-    public const string UnsupportedSchemaVersion = "unsupported_schema_version";
-    public const string MissingField = "missing_field";
-
     /// <summary>The user, or null with <paramref name="rejection"/> set.</summary>
     public static EnrichedUser? Decode(ConsumeResult<string, byte[]> record, out Rejection? rejection)
     {
@@ -21,7 +16,7 @@ public static class RecordDecoder
         var value = record.Message.Value;
         if (value is null || value.Length == 0)
         {
-            rejection = new Rejection(EmptyValue, "The record has no value (a users_enriched value is a JSON object).");
+            rejection = new Rejection(DeadLetterCodes.EmptyValue, "The record has no value (a users_enriched value is a JSON object).");
             return null;
         }
 
@@ -32,21 +27,21 @@ public static class RecordDecoder
         }
         catch (JsonException e)
         {
-            rejection = new Rejection(NotDeserializable, $"The value is not a users_enriched v{EnrichedUser.CurrentSchemaVersion} JSON object: {e.Message}");
+            rejection = new Rejection(DeadLetterCodes.DeserializationFailed, $"The value is not a users_enriched v{EnrichedUser.CurrentSchemaVersion} JSON object: {e.Message}");
             return null;
         }
 
         if (user.SchemaVersion != EnrichedUser.CurrentSchemaVersion)
         {
             rejection = new Rejection(
-                UnsupportedSchemaVersion,
+                DeadLetterCodes.UnsupportedSchemaVersion,
                 $"schema_version {user.SchemaVersion} is not supported by this sink (it reads version {EnrichedUser.CurrentSchemaVersion}).");
             return null;
         }
 
         if (FirstMissingField(user) is { } missing)
         {
-            rejection = new Rejection(MissingField, $"Field '{missing}' is null; users_enriched v{EnrichedUser.CurrentSchemaVersion} requires it.");
+            rejection = new Rejection(DeadLetterCodes.MissingField, $"Field '{missing}' is null; users_enriched v{EnrichedUser.CurrentSchemaVersion} requires it.");
             return null;
         }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
+using UserStream.Contracts;
 using UserStream.Sink.Consuming;
 using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Hosting;
@@ -21,7 +22,7 @@ namespace UserStream.Sink.DeadLettering;
 /// </summary>
 public sealed partial class DeadLetterProducer : IDisposable
 {
-    public const string Stage = "sink";
+    public const string Stage = DeadLetterStages.Sink;
 
     private readonly Lock _gate = new();
     private readonly KafkaClientFactory _clients;

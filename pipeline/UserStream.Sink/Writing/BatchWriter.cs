@@ -26,8 +26,7 @@ namespace UserStream.Sink.Writing;
 /// </summary>
 public sealed partial class BatchWriter
 {
-    public const string StoreRejected = "store_rejected";
-    public const string Table = "created_users";
+    private const string Table = TableNames.CreatedUsers;
 
     private static readonly ResiliencePropertyKey<GroupWrite> GroupKey = new("userstream.sink.group");
 
@@ -311,7 +310,7 @@ public sealed partial class BatchWriter
 
             record.State = SinkRecordState.Rejected;
             record.Rejection = new Rejection(
-                StoreRejected, $"The store refused this record {refusal.Attempts} time(s) while it answered: {Describe(refusal.Error)}");
+                DeadLetterCodes.StoreRejected, $"The store refused this record {refusal.Attempts} time(s) while it answered: {Describe(refusal.Error)}");
             LogRejected(writer._logger, refusal.Error, record.User!.Id, record.Consumed.TopicPartitionOffset.ToString(), refusal.Attempts);
         }
     }

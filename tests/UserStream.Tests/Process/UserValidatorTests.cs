@@ -187,7 +187,7 @@ public sealed class UserValidatorTests
         if (RandomUserFields.Required.ContainsKey(field))
         {
             Assert.False(outcome.IsValid);
-            Assert.Equal(RejectionCodes.MissingField, outcome.Rejection.Code);
+            Assert.Equal(DeadLetterCodes.MissingField, outcome.Rejection.Code);
         }
         else
         {
@@ -236,8 +236,8 @@ public sealed class UserValidatorTests
             // validator itself broke (it catches that rather than crash the stage).
             if (!outcome.IsValid)
             {
-                Assert.Contains(outcome.Rejection.Code, RejectionCodes.All);
-                Assert.NotEqual(RejectionCodes.ProcessingFailed, outcome.Rejection.Code);
+                Assert.Contains(outcome.Rejection.Code, DeadLetterCodes.Process);
+                Assert.NotEqual(DeadLetterCodes.ProcessingFailed, outcome.Rejection.Code);
                 codes[outcome.Rejection.Code] = codes.GetValueOrDefault(outcome.Rejection.Code) + 1;
             }
         }

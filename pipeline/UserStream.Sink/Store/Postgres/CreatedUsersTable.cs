@@ -9,7 +9,7 @@ namespace UserStream.Sink.Store.Postgres;
 /// </summary>
 internal static class CreatedUsersTable
 {
-    public const string Name = "created_users";
+    public const string Name = TableNames.CreatedUsers;
 
     /// <summary>Idempotent DDL; run under an advisory lock so that concurrent starters do not race.</summary>
     public const string CreateSql = """
