@@ -6,6 +6,14 @@ namespace UserStream.Ingest.Telemetry;
 /// <summary>The ingest stage's instruments, on the stage's <c>UserStream.Ingest</c> meter.</summary>
 internal sealed class IngestMetrics
 {
+    public const string UsersFetchedName = "userstream.ingest.users.fetched";
+    public const string UsersProducedName = "userstream.ingest.users.produced";
+    public const string UsersWithoutKeyName = "userstream.ingest.users.without_key";
+    public const string DeliveryFailuresName = "userstream.ingest.delivery.failures";
+    public const string FetchAttemptsName = "userstream.ingest.fetch.attempts";
+    public const string FetchFailuresName = "userstream.ingest.fetch.failures";
+    public const string RunDurationName = "userstream.ingest.run.duration";
+
     private readonly Counter<long> _fetched;
     private readonly Counter<long> _produced;
     private readonly Counter<long> _withoutKey;
@@ -17,13 +25,13 @@ internal sealed class IngestMetrics
     public IngestMetrics(StageTelemetry telemetry)
     {
         var meter = telemetry.Meter;
-        _fetched = meter.CreateCounter<long>("ingest.users.fetched", "{user}", "Users fetched from the source.");
-        _produced = meter.CreateCounter<long>("ingest.users.produced", "{user}", "Users acknowledged by the broker.");
-        _withoutKey = meter.CreateCounter<long>("ingest.users.without_key", "{user}", "Users produced without a login.uuid key.");
-        _deliveryFailures = meter.CreateCounter<long>("ingest.delivery.failures", "{user}", "Users the broker did not acknowledge.");
-        _fetchAttempts = meter.CreateCounter<long>("ingest.fetch.attempts", "{attempt}", "Calls to the source.");
-        _fetchFailures = meter.CreateCounter<long>("ingest.fetch.failures", "{attempt}", "Failed calls to the source, by reason.");
-        _runDuration = meter.CreateHistogram<double>("ingest.run.duration", "s", "Duration of ingestion runs, by trigger and status.");
+        _fetched = meter.CreateCounter<long>(UsersFetchedName, "{user}", "Users fetched from the source.");
+        _produced = meter.CreateCounter<long>(UsersProducedName, "{user}", "Users acknowledged by the broker.");
+        _withoutKey = meter.CreateCounter<long>(UsersWithoutKeyName, "{user}", "Users produced without a login.uuid key.");
+        _deliveryFailures = meter.CreateCounter<long>(DeliveryFailuresName, "{user}", "Users the broker did not acknowledge.");
+        _fetchAttempts = meter.CreateCounter<long>(FetchAttemptsName, "{attempt}", "Calls to the source.");
+        _fetchFailures = meter.CreateCounter<long>(FetchFailuresName, "{attempt}", "Failed calls to the source, by reason.");
+        _runDuration = meter.CreateHistogram<double>(RunDurationName, "s", "Duration of ingestion runs, by trigger and status.");
     }
 
     public void Fetched(string source, int count) => _fetched.Add(count, new KeyValuePair<string, object?>("source", source));

@@ -11,6 +11,13 @@ namespace UserStream.Process.Worker;
 internal sealed class ProcessMetrics
 {
     public const string ReasonTag = "reason";
+    public const string RecordsInName = "userstream.process.records.in";
+    public const string RecordsOutName = "userstream.process.records.out";
+    public const string RecordsRejectedName = "userstream.process.records.rejected";
+    public const string LatencyName = "userstream.process.latency";
+    public const string BatchSizeName = "userstream.process.batch.size";
+    public const string TransactionsCommittedName = "userstream.process.transactions.committed";
+    public const string TransactionsAbortedName = "userstream.process.transactions.aborted";
     public const string WorkerRestartsName = "userstream.process.worker.restarts";
     public const string WorkerStallsName = "userstream.process.worker.stalls";
 
@@ -28,13 +35,13 @@ internal sealed class ProcessMetrics
     public ProcessMetrics(StageTelemetry telemetry)
     {
         var meter = telemetry.Meter;
-        _recordsIn = meter.CreateCounter<long>("userstream.process.records.in", "{record}", "users_created records processed (committed)");
-        _recordsOut = meter.CreateCounter<long>("userstream.process.records.out", "{record}", "users_enriched records produced (committed)");
-        _recordsRejected = meter.CreateCounter<long>("userstream.process.records.rejected", "{record}", "Records dead-lettered, by reason code (committed)");
-        _latency = meter.CreateHistogram<double>("userstream.process.latency", "ms", "From ingestion (userstream-ingested-at) to the enriched record's commit");
-        _batchSize = meter.CreateHistogram<int>("userstream.process.batch.size", "{record}", "Records per transaction");
-        _committed = meter.CreateCounter<long>("userstream.process.transactions.committed", "{transaction}", "Transactions committed");
-        _aborted = meter.CreateCounter<long>("userstream.process.transactions.aborted", "{transaction}", "Transactions aborted (their batch is redone)");
+        _recordsIn = meter.CreateCounter<long>(RecordsInName, "{record}", "users_created records processed (committed)");
+        _recordsOut = meter.CreateCounter<long>(RecordsOutName, "{record}", "users_enriched records produced (committed)");
+        _recordsRejected = meter.CreateCounter<long>(RecordsRejectedName, "{record}", "Records dead-lettered, by reason code (committed)");
+        _latency = meter.CreateHistogram<double>(LatencyName, "ms", "From ingestion (userstream-ingested-at) to the enriched record's commit");
+        _batchSize = meter.CreateHistogram<int>(BatchSizeName, "{record}", "Records per transaction");
+        _committed = meter.CreateCounter<long>(TransactionsCommittedName, "{transaction}", "Transactions committed");
+        _aborted = meter.CreateCounter<long>(TransactionsAbortedName, "{transaction}", "Transactions aborted (their batch is redone)");
     }
 
     public void BatchCommitted(IReadOnlyList<RoutedRecord> records, DateTimeOffset committedAt)

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using UserStream.Contracts;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
+using UserStream.Ingest.Telemetry;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 using UserStream.Testing;
@@ -130,11 +131,11 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         Assert.All(records, r => Assert.Contains(done.TraceId!, r.Message.Headers.GetString(PipelineHeaders.TraceParent), StringComparison.Ordinal));
 
         // Metrics on the stage's meter: users fetched and produced, fetch attempts, one run duration.
-        Assert.Equal(50, measured.GetValueOrDefault("ingest.users.fetched"));
-        Assert.Equal(50, measured.GetValueOrDefault("ingest.users.produced"));
-        Assert.Equal(3, measured.GetValueOrDefault("ingest.fetch.attempts"));
-        Assert.Equal(1, measured.GetValueOrDefault("ingest.run.duration"));
-        Assert.False(measured.ContainsKey("ingest.delivery.failures"));
+        Assert.Equal(50, measured.GetValueOrDefault(IngestMetrics.UsersFetchedName));
+        Assert.Equal(50, measured.GetValueOrDefault(IngestMetrics.UsersProducedName));
+        Assert.Equal(3, measured.GetValueOrDefault(IngestMetrics.FetchAttemptsName));
+        Assert.Equal(1, measured.GetValueOrDefault(IngestMetrics.RunDurationName));
+        Assert.False(measured.ContainsKey(IngestMetrics.DeliveryFailuresName));
     }
 
     [Fact]
