@@ -17,7 +17,7 @@ namespace UserStream.Sink.Cassandra;
 /// </summary>
 public sealed partial class CassandraSchema
 {
-    public const string UsersTable = "created_users";
+    public const string UsersTable = UserStream.Contracts.TableNames.CreatedUsers;
     public const string UsersByDayTable = "created_users_by_day";
 
     public CassandraSchema(CassandraStoreOptions options)

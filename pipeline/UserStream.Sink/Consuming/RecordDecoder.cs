@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Confluent.Kafka;
 using UserStream.Contracts;
+using UserStream.Sink.Store;
 using UserStream.Streaming.Kafka;
 
 namespace UserStream.Sink.Consuming;
@@ -39,7 +40,7 @@ public static class RecordDecoder
             return null;
         }
 
-        if (FirstMissingField(user) is { } missing)
+        if (CreatedUsersColumns.FirstMissing(user) is { } missing)
         {
             rejection = new Rejection(DeadLetterCodes.MissingField, $"Field '{missing}' is null; users_enriched v{EnrichedUser.CurrentSchemaVersion} requires it.");
             return null;
@@ -47,22 +48,4 @@ public static class RecordDecoder
 
         return user;
     }
-
-    /// <summary>The contract's non-nullable strings may still arrive as JSON null.</summary>
-    private static string? FirstMissingField(EnrichedUser user) =>
-        (user.Id == Guid.Empty ? "id" : null)
-        ?? (user.FirstName is null ? "first_name" : null)
-        ?? (user.LastName is null ? "last_name" : null)
-        ?? (user.Gender is null ? "gender" : null)
-        ?? (user.Address is null ? "address" : null)
-        ?? (user.PostCode is null ? "post_code" : null)
-        ?? (user.Email is null ? "email" : null)
-        ?? (user.Username is null ? "username" : null)
-        ?? (user.Phone is null ? "phone" : null)
-        ?? (user.Picture is null ? "picture" : null)
-        ?? (user.FullName is null ? "full_name" : null)
-        ?? (user.AgeBand is null ? "age_band" : null)
-        ?? (user.Nationality is null ? "nationality" : null)
-        ?? (user.EmailDomain is null ? "email_domain" : null)
-        ?? (user.PhoneDigits is null ? "phone_digits" : null);
 }
