@@ -16,12 +16,18 @@ internal static class CreatedUsersTable
 
     private static readonly IReadOnlyList<UserColumn> Columns = CreatedUsersColumns.All;
 
-    /// <summary>Idempotent DDL; run under an advisory lock so that concurrent starters do not race.</summary>
+    /// <summary>
+    /// Idempotent DDL; run under an advisory lock so that concurrent starters do not race. Nullable columns are also
+    /// added to an existing table that lacks them, so a new optional field needs no migration of its own.
+    /// </summary>
     public static readonly string CreateSql =
         $"CREATE TABLE IF NOT EXISTS {Name} (\n    " +
         string.Join(",\n    ", Columns.Select(c =>
             $"{c.Name} {SqlType(c.Type)} " + (c.Name == CreatedUsersColumns.Id ? "PRIMARY KEY" : c.Nullable ? "NULL" : "NOT NULL"))) +
-        $"\n);\nCREATE INDEX IF NOT EXISTS {Name}_{CreatedUsersColumns.IngestedAt}_idx ON {Name} ({CreatedUsersColumns.IngestedAt} DESC);";
+        $"\n);\n" +
+        // A nullable column added to the map later reaches a table created before it.
+        string.Concat(Columns.Where(c => c.Nullable).Select(c => $"ALTER TABLE {Name} ADD COLUMN IF NOT EXISTS {c.Name} {SqlType(c.Type)} NULL;\n")) +
+        $"CREATE INDEX IF NOT EXISTS {Name}_{CreatedUsersColumns.IngestedAt}_idx ON {Name} ({CreatedUsersColumns.IngestedAt} DESC);";
 
     /// <summary>
     /// Upserts a whole batch in one statement: one array parameter per column, unnested into rows. An existing
