@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
 using Polly;
 using Polly.Retry;
 using UserStream.Streaming.Resilience;
@@ -23,8 +24,29 @@ public sealed class SinkOptions : IValidatableObject
 {
     public const string SectionName = "Sink";
 
-    /// <summary>Where rows go.</summary>
+    /// <summary>Where rows go (<c>Sink:Store</c>). The one default: PostgreSQL, the pipeline database every
+    /// deployment has; the AppHost always sets it (Cassandra with containers, PostgreSQL on existing infrastructure).</summary>
     public SinkStoreKind Store { get; set; } = SinkStoreKind.Postgres;
+
+    /// <summary>
+    /// The store <paramref name="configuration"/> selects (<c>Sink:Store</c>, case-insensitive; <see cref="Store"/>'s default
+    /// when unset) — the one place the choice is read, by the stage and by a host that registers a store of its own.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The value names no store; the message names the key.</exception>
+    public static SinkStoreKind StoreOf(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var configured = configuration[$"{SectionName}:{nameof(Store)}"];
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return new SinkOptions().Store;
+        }
+
+        return Enum.TryParse<SinkStoreKind>(configured, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+            ? kind
+            : throw new InvalidOperationException(
+                $"Sink:Store is '{configured}'; expected one of {string.Join(", ", Enum.GetNames<SinkStoreKind>())}.");
+    }
 
     /// <summary>The topic read.</summary>
     [Required]

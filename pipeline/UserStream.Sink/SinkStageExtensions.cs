@@ -55,14 +55,7 @@ public static class SinkStageExtensions
 
     private static void AddStore(IServiceCollection services, IConfiguration configuration)
     {
-        var configured = configuration[$"{SinkOptions.SectionName}:{nameof(SinkOptions.Store)}"];
-        var kind = SinkStoreKind.Postgres;
-        if (!string.IsNullOrWhiteSpace(configured) && !Enum.TryParse(configured, ignoreCase: true, out kind))
-        {
-            throw new InvalidOperationException(
-                $"Sink:Store is '{configured}'; expected one of {string.Join(", ", Enum.GetNames<SinkStoreKind>())}.");
-        }
-
+        var kind = SinkOptions.StoreOf(configuration);
         if (kind == SinkStoreKind.Postgres)
         {
             services.AddPipelineDatabase(configuration);
