@@ -16,7 +16,7 @@ public sealed class StoreHealthCheck(IUserStore store, StoreReadiness readiness,
     {
         if (!readiness.IsReady)
         {
-            return HealthCheckResult.Unhealthy("the store's schema is not created yet (the sink reads nothing until it is)");
+            return await readiness.CheckHealthAsync(context, cancellationToken);
         }
 
         var timeout = options.Value.Retry.ProbeTimeout;

@@ -24,6 +24,7 @@ public sealed partial class StoreInitializer(IUserStore store, StoreReadiness re
         retry.OnRetry = args =>
         {
             var e = args.Outcome.Exception!;
+            readiness.NotReady($"the store's schema could not be created yet: {e.Message}");
             if (store.IsTransient(e))
             {
                 LogUnreachable(logger, e, name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);

@@ -1,13 +1,9 @@
+using UserStream.Streaming.Hosting;
+
 namespace UserStream.Sink.Store;
 
-/// <summary>Opens once the store's schema exists; the consumer waits for it before it reads anything.</summary>
-public sealed class StoreReadiness
-{
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public bool IsReady => _ready.Task.IsCompleted;
-
-    public void MarkReady() => _ready.TrySetResult();
-
-    public Task WaitAsync(CancellationToken cancellationToken) => _ready.Task.WaitAsync(cancellationToken);
-}
+/// <summary>
+/// Opens once the store's schema exists; the consumer waits for it before it reads anything, and the store's health
+/// check (<see cref="StoreHealthCheck"/>) reports it.
+/// </summary>
+public sealed class StoreReadiness() : Readiness("the store's schema exists", "the store's schema is not created yet (the sink reads nothing until it is)");
