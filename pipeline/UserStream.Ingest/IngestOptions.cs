@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using UserStream.Contracts;
+using UserStream.Streaming.Hosting;
 
 namespace UserStream.Ingest;
 
@@ -78,11 +79,8 @@ public sealed class IngestOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(Schedule, new ValidationContext(Schedule), results, validateAllProperties: true);
-        Validator.TryValidateObject(RandomUser, new ValidationContext(RandomUser), results, validateAllProperties: true);
-        Validator.TryValidateObject(Generator, new ValidationContext(Generator), results, validateAllProperties: true);
-        foreach (var result in results)
+        foreach (var result in NestedOptions.Validate(
+            SectionName, (nameof(Schedule), Schedule), (nameof(RandomUser), RandomUser), (nameof(Generator), Generator)))
         {
             yield return result;
         }

@@ -55,23 +55,10 @@ public sealed class ProcessOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        foreach (var (name, value) in new (string, object)[] { (nameof(Batch), Batch), (nameof(Validation), Validation) })
+        foreach (var result in NestedOptions.Validate(SectionName, (nameof(Batch), Batch), (nameof(Validation), Validation), (nameof(Health), Health)))
         {
-            var results = new List<ValidationResult>();
-            if (!Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true))
-            {
-                foreach (var result in results)
-                {
-                    yield return new ValidationResult(
-                        $"{SectionName}:{name}: {result.ErrorMessage}",
-                        [.. result.MemberNames.Select(m => $"{name}.{m}")]);
-                }
-            }
+            yield return result;
         }
 
-        if (Health.Validate(SectionName) is { } health)
-        {
-            yield return health;
-        }
     }
 }

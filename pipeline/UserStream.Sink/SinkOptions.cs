@@ -86,10 +86,7 @@ public sealed class SinkOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(Batch, new ValidationContext(Batch), results, validateAllProperties: true);
-        Validator.TryValidateObject(Retry, new ValidationContext(Retry), results, validateAllProperties: true);
-        foreach (var result in results)
+        foreach (var result in NestedOptions.Validate(SectionName, (nameof(Batch), Batch), (nameof(Retry), Retry), (nameof(Health), Health)))
         {
             yield return result;
         }
@@ -98,11 +95,6 @@ public sealed class SinkOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "Sink:Retry:MaxDelay must not be shorter than Sink:Retry:InitialDelay.", [nameof(Retry)]);
-        }
-
-        if (Health.Validate(SectionName) is { } health)
-        {
-            yield return health;
         }
 
         if (string.Equals(Topic, DeadLetterTopic, StringComparison.Ordinal))

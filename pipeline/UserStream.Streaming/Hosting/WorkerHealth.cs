@@ -7,22 +7,12 @@ namespace UserStream.Streaming.Hosting;
 /// <summary>How a stage's worker judges itself. Section <c>&lt;Stage&gt;:Health</c>.</summary>
 public sealed class WorkerHealthOptions
 {
-    /// <summary>Shortest and longest accepted <see cref="StallAfter"/>.</summary>
-    public static readonly TimeSpan MinStallAfter = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan MaxStallAfter = TimeSpan.FromHours(1);
-
     /// <summary>
     /// The worker counts as stalled (Unhealthy) when it made no progress for this long while records are
     /// waiting for it (consumer lag &gt; 0) and it is not waiting out an outage.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(2);
-
-    /// <summary>The validation message for a <see cref="StallAfter"/> out of range, naming the key; null when valid.</summary>
-    public ValidationResult? Validate(string section) =>
-        StallAfter < MinStallAfter || StallAfter > MaxStallAfter
-            ? new ValidationResult(
-                $"{section}:Health:StallAfter is {StallAfter}; it must lie between {MinStallAfter} and {MaxStallAfter}.", ["Health.StallAfter"])
-            : null;
 }
 
 /// <summary>The names of a stage's worker instruments (<c>userstream.&lt;stage&gt;.worker.*</c>).</summary>
