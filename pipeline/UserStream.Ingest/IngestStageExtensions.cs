@@ -37,12 +37,9 @@ public static class IngestStageExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        services.AddValidatedOptions<IngestOptions>(configuration, IngestOptions.SectionName);
-        services.AddKafkaClients(configuration);
+        services.AddStage<IngestOptions>(configuration, IngestOptions.SectionName, StageTelemetry.Ingest);
         services.AddPipelineDatabase(configuration);
-        services.AddStageTelemetry(StageTelemetry.Ingest);
         services.AddApiKeyProtection(configuration);
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IngestMetrics>();
 
         // Sources: a typed client, so the host's HttpClient defaults (service discovery…) apply to it.

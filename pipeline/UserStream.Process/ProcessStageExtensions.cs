@@ -22,10 +22,7 @@ public static class ProcessStageExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddValidatedOptions<ProcessOptions>(builder.Configuration, ProcessOptions.SectionName);
-        services.AddKafkaClients(builder.Configuration);
-        services.AddStageTelemetry(StageTelemetry.Process);
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddStage<ProcessOptions>(builder.Configuration, ProcessOptions.SectionName, StageTelemetry.Process);
         services.TryAddSingleton(sp => new UserValidator(sp.GetRequiredService<IOptions<ProcessOptions>>().Value.Validation));
         services.TryAddSingleton<RecordRouter>();
         services.TryAddSingleton<ProcessMetrics>();

@@ -31,10 +31,7 @@ public static class SinkStageExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        services.AddValidatedOptions<SinkOptions>(configuration, SinkOptions.SectionName);
-        services.AddKafkaClients(configuration);
-        services.AddStageTelemetry(StageTelemetry.Sink);
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddStage<SinkOptions>(configuration, SinkOptions.SectionName, StageTelemetry.Sink);
 
         AddStore(services, configuration);
 

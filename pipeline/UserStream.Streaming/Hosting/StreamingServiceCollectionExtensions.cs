@@ -14,6 +14,22 @@ namespace UserStream.Streaming.Hosting;
 /// <summary>Registration of the toolkit's shared services. Every stage's <c>Add…Stage</c> calls these.</summary>
 public static class StreamingServiceCollectionExtensions
 {
+    /// <summary>
+    /// What every stage registers first: its options <typeparamref name="TOptions"/> from section
+    /// <paramref name="sectionName"/> (validated at startup), the Kafka clients (section <c>Kafka</c>), its telemetry
+    /// (one ActivitySource and Meter named <paramref name="stageName"/>) and the system clock unless one is registered.
+    /// </summary>
+    public static IServiceCollection AddStage<TOptions>(
+        this IServiceCollection services, IConfiguration configuration, string sectionName, string stageName)
+        where TOptions : class
+    {
+        services.AddValidatedOptions<TOptions>(configuration, sectionName);
+        services.AddKafkaClients(configuration);
+        services.AddStageTelemetry(stageName);
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
     /// <summary>Binds section <paramref name="sectionName"/> to <typeparamref name="TOptions"/>, validated by data annotations at startup.</summary>
     public static OptionsBuilder<TOptions> AddValidatedOptions<TOptions>(
         this IServiceCollection services, IConfiguration configuration, string sectionName)
