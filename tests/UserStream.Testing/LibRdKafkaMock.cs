@@ -69,5 +69,23 @@ internal static partial class LibRdKafkaMock
     internal static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint cluster, int delayMs);
 
     [LibraryImport(Lib)]
+    internal static partial void rd_kafka_mock_start_request_tracking(nint cluster);
+
+    [LibraryImport(Lib)]
+    internal static partial void rd_kafka_mock_stop_request_tracking(nint cluster);
+
+    [LibraryImport(Lib)]
+    internal static partial void rd_kafka_mock_clear_requests(nint cluster);
+
+    [LibraryImport(Lib)]
+    internal static partial nint rd_kafka_mock_get_requests(nint cluster, out nuint count);
+
+    [LibraryImport(Lib)]
+    internal static partial short rd_kafka_mock_request_api_key(nint request);
+
+    [LibraryImport(Lib)]
+    internal static partial void rd_kafka_mock_request_destroy_array(nint requests, nuint count);
+
+    [LibraryImport(Lib)]
     internal static partial nint rd_kafka_err2str(int err);
 }

@@ -104,6 +104,42 @@ public class MockKafkaCluster : IAsyncDisposable
     /// <summary>Drops the errors still queued for <paramref name="api"/>.</summary>
     public void ClearRequestErrors(KafkaApi api) => LibRdKafkaMock.rd_kafka_mock_clear_request_errors(_cluster, (short)api);
 
+    /// <summary>
+    /// Starts recording the requests the brokers receive, forgetting those recorded before;
+    /// <see cref="RequestCount"/> counts them. Recording covers every client of this cluster.
+    /// </summary>
+    public void StartRequestTracking()
+    {
+        LibRdKafkaMock.rd_kafka_mock_clear_requests(_cluster);
+        LibRdKafkaMock.rd_kafka_mock_start_request_tracking(_cluster);
+    }
+
+    /// <summary>Stops recording requests and forgets those recorded (count them before).</summary>
+    public void StopRequestTracking() => LibRdKafkaMock.rd_kafka_mock_stop_request_tracking(_cluster);
+
+    /// <summary>How many requests of type <paramref name="api"/> were recorded (see <see cref="StartRequestTracking"/>).</summary>
+    public int RequestCount(KafkaApi api)
+    {
+        var requests = LibRdKafkaMock.rd_kafka_mock_get_requests(_cluster, out var count);
+        try
+        {
+            var matching = 0;
+            for (var i = 0; i < (int)count; i++)
+            {
+                if (LibRdKafkaMock.rd_kafka_mock_request_api_key(Marshal.ReadIntPtr(requests, i * IntPtr.Size)) == (short)api)
+                {
+                    matching++;
+                }
+            }
+
+            return matching;
+        }
+        finally
+        {
+            LibRdKafkaMock.rd_kafka_mock_request_destroy_array(requests, count);
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
