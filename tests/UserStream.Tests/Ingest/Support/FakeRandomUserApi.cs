@@ -74,16 +74,12 @@ public sealed class FakeRandomUserApi : IAsyncDisposable
     private readonly ConcurrentQueue<FakeRequest> _requests = new();
     private readonly ConcurrentQueue<string?> _servedKeys = new();
     private readonly UserGenerator _generator = UserGenerator.Create();
-    private long _oversizedBytesWritten;
 
     private FakeRandomUserApi(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
     public IReadOnlyList<FakeRequest> Requests => [.. _requests];
-
-    /// <summary>Bytes of oversized bodies written so far (what the client let through before it hung up).</summary>
-    public long OversizedBytesWritten => Interlocked.Read(ref _oversizedBytesWritten);
 
     /// <summary>login.uuid of every user served in a 200 answer with users (null for those served without).</summary>
     public IReadOnlyList<string?> ServedKeys => [.. _servedKeys];
@@ -217,8 +213,6 @@ public sealed class FakeRandomUserApi : IAsyncDisposable
             {
                 return;
             }
-
-            Interlocked.Add(ref _oversizedBytesWritten, length);
         }
     }
 

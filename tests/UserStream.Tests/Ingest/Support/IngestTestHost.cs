@@ -32,9 +32,17 @@ public static class IngestTestHost
         };
 
     /// <summary>Starts the stage and waits until it is ready (its ledger prepared).</summary>
-    public static async Task<IngestStage> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    public static async Task<IngestStage> StartAsync(
+        IReadOnlyDictionary<string, string?> settings, Action<Microsoft.Extensions.Hosting.IHostApplicationBuilder>? configure = null)
     {
-        var host = await StageHost.StartAsync(settings, builder => builder.AddIngestStage(), app => app.MapIngestEndpoints());
+        var host = await StageHost.StartAsync(
+            settings,
+            builder =>
+            {
+                builder.AddIngestStage();
+                configure?.Invoke(builder);
+            },
+            app => app.MapIngestEndpoints());
         var api = new IngestApiClient(host.CreateClient());
         await api.WaitUntilReadyAsync();
         return new IngestStage(host, api);
