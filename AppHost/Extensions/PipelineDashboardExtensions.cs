@@ -113,7 +113,14 @@ public static class PipelineDashboardExtensions
                     var code = context.Arguments?.ContainsName(ReplayCodeArgument) == true
                         ? context.Arguments.GetString(ReplayCodeArgument)
                         : null;
-                    context.Request.Content = JsonContent.Create(new { code = string.IsNullOrWhiteSpace(code) ? null : code.Trim() });
+
+                    // Never "every dead letter" by accident: the command replays one code.
+                    if (string.IsNullOrWhiteSpace(code))
+                    {
+                        throw new InvalidOperationException($"Give the rejection code to replay (argument '{ReplayCodeArgument}').");
+                    }
+
+                    context.Request.Content = JsonContent.Create(new { code = code.Trim() });
                     await AddApiKeyAsync(context, apiKey);
                 },
                 ResultMode = HttpCommandResultMode.Json,
