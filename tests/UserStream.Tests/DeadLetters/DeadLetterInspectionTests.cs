@@ -7,6 +7,7 @@ using UserStream.Contracts;
 using UserStream.Streaming.DeadLettering;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
+using UserStream.Streaming.Telemetry;
 using UserStream.Tests.Infrastructure;
 using UserStream.Testing;
 using UserStream.Tests.Pipeline;
@@ -213,19 +214,23 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
         await using var rig = await PipelineRig.CreateAsync();
         var settings = DeadLetterFeed.ProcessSettings(rig);
         settings["Process:DeadLetters:ReplayBatchSize"] = "1";
+        using var metrics = new StageMetrics();
         var processor = await rig.StartProcessorAsync(settings);
         await DeadLetterFeed.ProduceBadInputsAsync(rig);
         Assert.Equal(45, rig.Read(Topics.DeadLetter, 45).Count);
         var api = new DeadLetterApi(processor.CreateClient());
         var missing = BadInputs.All.Count(c => c.Code == "missing_field");
+        var replayed = $"{StageTelemetry.Process.ToLowerInvariant()}.{DeadLetterReplayer.ReplayedMetricSuffix}";
 
-        // Slow brokers: one dead letter per transaction takes a few round trips of 100 ms.
-        rig.Broker.SetLatency(100);
+        // Slow brokers: one dead letter per transaction takes a few round trips of 150 ms.
+        rig.Broker.SetLatency(150);
         Task<ReplayResultDto> running;
         try
         {
             running = api.ReplayAsync("""{"code":"missing_field"}""");
-            Assert.True(await Eventually.TrueAsync(() => rig.ReadToEnd(Topics.DeadLetterReplays).Count > 0, TimeSpan.FromSeconds(30)), "the first replay never committed");
+            Assert.True(
+                await Eventually.TrueAsync(() => metrics.Sum(processor, replayed) > 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20)),
+                "the first replay never committed");
             Assert.False(running.IsCompleted, "the first replay ended before the second was asked for");
             using var refused = await api.PostReplayAsync("""{"code":"missing_field"}""");
             await AssertProblemAsync(refused, HttpStatusCode.Conflict, "replay", "second replay");
