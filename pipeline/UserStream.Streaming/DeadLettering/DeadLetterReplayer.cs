@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using UserStream.Contracts;
@@ -10,6 +10,9 @@ using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Streaming.DeadLettering;
+
+/// <summary>The value of a replay marker: when the dead letter was replayed, and to which topic.</summary>
+internal sealed record ReplayMarker(DateTimeOffset ReplayedAt, string To);
 
 /// <summary>What a replay is asked to send: the dead letters matching <see cref="Filter"/>, oldest first, at most <see cref="Max"/>.</summary>
 public sealed record ReplayRequest(DeadLetterFilter Filter, long Max = long.MaxValue);
@@ -129,7 +132,9 @@ public sealed partial class DeadLetterReplayer : IDisposable
                 foreach (var record in records)
                 {
                     var letter = DeadLetter.From(record, 0);
-                    if (letter.SourceTopic is null || !request.Filter.Matches(letter))
+                    // Never back into the dead letters or the markers, whatever a header claims.
+                    if (letter.SourceTopic is null || letter.SourceTopic == _topic || letter.SourceTopic == _options.ReplayTopic
+                        || !request.Filter.Matches(letter))
                     {
                         continue;
                     }
@@ -212,7 +217,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
         producer.BeginTransaction();
         try
         {
-            var now = _time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+            var now = _time.GetUtcNow();
             foreach (var (record, letter) in batch)
             {
                 var message = Replayed(record, letter.Id);
@@ -226,7 +231,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
                 producer.Produce(_options.ReplayTopic, new Message<string, byte[]>
                 {
                     Key = letter.Id,
-                    Value = Encoding.UTF8.GetBytes($"{{\"replayedAt\":\"{now}\",\"to\":\"{letter.SourceTopic}\"}}"),
+                    Value = JsonSerializer.SerializeToUtf8Bytes(new ReplayMarker(now, letter.SourceTopic!), JsonSerializerOptions.Web),
                 });
             }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Contracts;
@@ -65,7 +66,9 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
         var summary = await api.SummaryAsync();
         Assert.Equal(49, summary.Total);
         Assert.Equal(5, summary.Counts.Single(c => c.Code == "field_too_long").Count);
-        Assert.Equal(5, rig.ReadToEnd(Topics.DeadLetterReplays).Count);
+        var markers = rig.ReadToEnd(Topics.DeadLetterReplays);
+        Assert.Equal(replayed.Select(r => r.Message.Headers.GetString(ReplayHeaders.ReplayOf)).Order(), markers.Select(m => m.Message.Key).Order());
+        Assert.All(markers, m => Assert.Equal(Topics.UsersCreated, JsonDocument.Parse(m.Message.Value).RootElement.GetProperty("to").GetString()));
 
         // Byte-identical key and value, the original headers without dlq-*, saying which dead letter each replays.
         var byId = deadLetters.ToDictionary(d => DeadLetter.IdOf(d.Topic, d.Partition.Value, d.Offset.Value));
