@@ -50,7 +50,8 @@ public static class PipelineApplication
             .WithConfigurationSection(kafkaSettings)
             .WithConfigurationSection(builder.Configuration.GetSection("Process"))
             .WithEnvironment(apiKeyVariable, apiKey)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck("/health")
+            .WithDeadLetterCommands(apiKey);
 
         builder.AddProject<Projects.Sink>(ResourceNames.Sink)
             .WithReplicas(settings.SinkReplicas)

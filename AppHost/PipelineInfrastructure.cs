@@ -33,7 +33,8 @@ internal sealed record PipelineInfrastructure(
             .WithTopics(
                 Topic(Topics.UsersCreated, settings.TopicPartitions),
                 Topic(Topics.UsersEnriched, settings.TopicPartitions),
-                Topic(Topics.DeadLetter, settings.DeadLetterPartitions))
+                Topic(Topics.DeadLetter, settings.DeadLetterPartitions),
+                CompactedTopic(Topics.DeadLetterReplays, 1))
             .WithAutoCreatedTopicPartitions(settings.TopicPartitions);
 
         var postgresPassword = builder.AddParameter(
@@ -61,4 +62,8 @@ internal sealed record PipelineInfrastructure(
 
     private static TopicSpecification Topic(string name, int partitions) =>
         new() { Name = name, NumPartitions = partitions, ReplicationFactor = 1 };
+
+    /// <summary>A topic that keeps the latest record of each key (the replay markers: one per dead letter replayed).</summary>
+    private static TopicSpecification CompactedTopic(string name, int partitions) =>
+        new() { Name = name, NumPartitions = partitions, ReplicationFactor = 1, Configs = new() { ["cleanup.policy"] = "compact" } };
 }

@@ -1,3 +1,4 @@
+using UserStream.Process;
 using UserStream.Services.Processor;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,5 +9,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapProcessEndpoints();
 
 app.Run();

@@ -8,13 +8,18 @@ namespace Aspire.Hosting;
 
 /// <summary>
 /// What the dashboard offers on the pipeline's services: commands that call the ingestor's API (start a
-/// run, pause and resume the schedule) and links to the runs and the stored users.
+/// run, pause and resume the schedule) and the processor's (replay the dead letters of a code), and links to the
+/// runs, the dead letters and the stored users.
 /// </summary>
 public static class PipelineDashboardExtensions
 {
     public const string StartRunCommand = "start-run";
     public const string PauseScheduleCommand = "pause-schedule";
     public const string ResumeScheduleCommand = "resume-schedule";
+    public const string ReplayDeadLettersCommand = "replay-dead-letters";
+
+    /// <summary>Name of the replay command's argument: the rejection code whose dead letters are replayed.</summary>
+    public const string ReplayCodeArgument = "code";
 
     /// <summary>Name of the start-run command's argument: the number of users (empty: the schedule's size).</summary>
     public const string RunSizeArgument = "size";
@@ -70,6 +75,60 @@ public static class PipelineDashboardExtensions
             .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
             .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/runs"), "Runs")
             .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/schedule"), "Schedule");
+    }
+
+    /// <summary>
+    /// Adds the processor's command <c>replay-dead-letters</c>: replays every dead letter of the code asked for
+    /// (<c>POST /dead-letters/replay {"code":…}</c>, exactly once: what was replayed before is skipped), enabled while
+    /// the processor reports healthy, showing the answer (selected, sent, skipped, remaining); with
+    /// <paramref name="apiKey"/> in the <c>X-Api-Key</c> header. Also links the dead letters (<c>/dead-letters</c>) and
+    /// their counts (<c>/dead-letters/summary</c>).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDeadLetterCommands(
+        this IResourceBuilder<ProjectResource> processor, IResourceBuilder<ParameterResource> apiKey)
+    {
+        ArgumentNullException.ThrowIfNull(processor);
+        ArgumentNullException.ThrowIfNull(apiKey);
+
+        return processor
+            .WithHttpCommand("/dead-letters/replay", "Replay dead letters", Endpoint, ReplayDeadLettersCommand, new HttpCommandOptions
+            {
+                Method = HttpMethod.Post,
+                Description = "Sends every dead letter of one rejection code back to the topic it came from, once (POST /dead-letters/replay).",
+                IconName = "ArrowRepeatAll",
+                ConfirmationMessage = "Replay every dead letter of this code? Each is sent once; one replayed before is skipped.",
+                Arguments =
+                [
+                    new InteractionInput
+                    {
+                        Name = ReplayCodeArgument,
+                        Label = "Rejection code",
+                        Description = "The dead-letter code to replay (dlq-error-code), e.g. field_too_long or store_rejected; see /dead-letters/summary.",
+                        InputType = InputType.Text,
+                        Required = true,
+                    },
+                ],
+                PrepareRequest = async context =>
+                {
+                    var code = context.Arguments?.ContainsName(ReplayCodeArgument) == true
+                        ? context.Arguments.GetString(ReplayCodeArgument)
+                        : null;
+
+                    // Never "every dead letter" by accident: the command replays one code.
+                    if (string.IsNullOrWhiteSpace(code))
+                    {
+                        throw new InvalidOperationException($"Give the rejection code to replay (argument '{ReplayCodeArgument}').");
+                    }
+
+                    context.Request.Content = JsonContent.Create(new { code = code.Trim() });
+                    await AddApiKeyAsync(context, apiKey);
+                },
+                ResultMode = HttpCommandResultMode.Json,
+                UpdateState = EnabledWhenHealthy,
+            })
+            .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
+            .WithUrl(ReferenceExpression.Create($"{processor.GetEndpoint(Endpoint)}/dead-letters"), "Dead letters")
+            .WithUrl(ReferenceExpression.Create($"{processor.GetEndpoint(Endpoint)}/dead-letters/summary"), "Dead-letter counts");
     }
 
     /// <summary>Links the sink's stored users: the newest (<c>/users</c>) and their count (<c>/users/count</c>).</summary>

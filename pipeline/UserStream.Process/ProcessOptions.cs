@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using UserStream.Contracts;
 using UserStream.Process.Validation;
+using UserStream.Streaming.DeadLettering;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 
@@ -50,15 +51,26 @@ public sealed class ProcessOptions : IValidatableObject
     /// <summary>What a users_created record must look like to be accepted.</summary>
     public ValidationOptions Validation { get; set; } = new();
 
+    /// <summary>Reading and replaying the dead letters (section <c>Process:DeadLetters</c>; the API's <c>/dead-letters</c>).</summary>
+    public DeadLetterOptions DeadLetters { get; set; } = new();
+
     /// <summary>When the loop counts as stalled (section <c>Process:Health</c>).</summary>
     public WorkerHealthOptions Health { get; set; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        foreach (var result in NestedOptions.Validate(SectionName, (nameof(Batch), Batch), (nameof(Validation), Validation), (nameof(Health), Health)))
+        foreach (var result in NestedOptions.Validate(
+            SectionName, (nameof(Batch), Batch), (nameof(Validation), Validation), (nameof(Health), Health), (nameof(DeadLetters), DeadLetters)))
         {
             yield return result;
         }
 
+        if (DeadLetters.ReplayTopic is { } replayTopic
+            && new[] { InputTopic, OutputTopic, DeadLetterTopic }.Contains(replayTopic, StringComparer.Ordinal))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(DeadLetters)}:{nameof(DeadLetterOptions.ReplayTopic)} ('{replayTopic}') must be a topic of its own, not the input, output or dead-letter topic.",
+                [$"{nameof(DeadLetters)}.{nameof(DeadLetterOptions.ReplayTopic)}"]);
+        }
     }
 }

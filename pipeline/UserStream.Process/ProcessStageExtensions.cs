@@ -1,11 +1,16 @@
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using UserStream.Process.DeadLettering;
 using UserStream.Process.Routing;
 using UserStream.Process.Validation;
 using UserStream.Process.Worker;
+using UserStream.Streaming.DeadLettering;
 using UserStream.Streaming.Hosting;
+using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Process;
@@ -16,7 +21,9 @@ public static class ProcessStageExtensions
     /// The process stage: options (section <c>Process</c>, validated at startup), Kafka clients (section
     /// <c>Kafka</c>), telemetry (<c>UserStream.Process</c>) and the exactly-once worker that turns
     /// users_created into users_enriched, dead-lettering rejects into users_dlq, with its health check
-    /// (<c>processor-worker</c>).
+    /// (<c>processor-worker</c>); and the dead letters' reader and exactly-once replayer (section
+    /// <c>Process:DeadLetters</c>) behind the API of <see cref="MapProcessEndpoints"/>, whose replay requires the API
+    /// key when one is configured (section <c>Api</c>).
     /// </summary>
     public static IHostApplicationBuilder AddProcessStage(this IHostApplicationBuilder builder)
     {
@@ -28,6 +35,29 @@ public static class ProcessStageExtensions
         services.TryAddSingleton<ProcessMetrics>();
         services.AddWorkerHealth(ProcessWorker.Name, ProcessMetrics.Worker, sp => sp.GetRequiredService<IOptions<ProcessOptions>>().Value.Health);
         services.AddHostedService<ProcessWorker>();
+
+        services.AddApiKeyProtection(builder.Configuration);
+        services.AddEndpointValidation();
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ProcessOptions>>().Value;
+            return new DeadLetterReader(
+                sp.GetRequiredService<KafkaClientFactory>(), options.DeadLetterTopic, options.DeadLetters, sp.GetRequiredService<TimeProvider>());
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ProcessOptions>>().Value;
+            return new DeadLetterReplayer(
+                sp.GetRequiredService<KafkaClientFactory>(), options.DeadLetterTopic, options.DeadLetters, sp.GetRequiredService<StageTelemetry>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterReplayer>(), sp.GetRequiredService<TimeProvider>());
+        });
         return builder;
     }
+
+    /// <summary>
+    /// Maps the processor's API: <c>GET /dead-letters</c>, <c>GET /dead-letters/summary</c> and
+    /// <c>POST /dead-letters/replay</c> (which requires the API key when <c>Api:Key</c> is set).
+    /// </summary>
+    public static IEndpointRouteBuilder MapProcessEndpoints(this IEndpointRouteBuilder endpoints) =>
+        DeadLetterEndpoints.Map(endpoints);
 }

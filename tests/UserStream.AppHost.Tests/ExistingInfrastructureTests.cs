@@ -178,6 +178,32 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Assert.True(stored > before, "the command's run stored no user");
     }
 
+    [Fact]
+    public async Task The_dashboards_replay_command_sends_the_api_key_and_replays_the_dead_letters_of_the_code_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var processor = (await pipeline.ReplicaIdsAsync(ResourceNames.Processor, ct))[0];
+        var key = $"bad-{Guid.NewGuid():N}";
+        await KafkaTopicReader.ProduceAsync(
+            pipeline.BootstrapServers, Topics.UsersCreated, [new Message<string, byte[]> { Key = key, Value = "{\"a\":1} trailing"u8.ToArray() }], ct);
+        await Eventually.ValueAsync(_ => Task.FromResult(DeadLetters().Count(d => d.Message.Key == key)), n => n >= 1, Patience, ct);
+        var arguments = new InteractionInputCollection(
+        [
+            new InteractionInput { Name = PipelineDashboardExtensions.ReplayCodeArgument, InputType = InputType.Text, Value = "trailing_data" },
+        ]);
+
+        var result = await pipeline.App.ResourceCommands.ExecuteCommandAsync(processor, PipelineDashboardExtensions.ReplayDeadLettersCommand, arguments, ct);
+
+        Report($"replay-dead-letters command: {result.Success} {result.Message}");
+        Assert.True(result.Success, $"the replay command failed (without the API key the processor answers 401): {result.Message}");
+        // Still invalid: replayed once, it comes back once more, as the replay of the first dead letter (replay count 1).
+        var again = await Eventually.ValueAsync(
+            _ => Task.FromResult(DeadLetters().Where(d => d.Message.Key == key).ToList()), d => d.Count >= 2, Patience, ct);
+        Assert.Equal(2, again.Count);
+        Assert.True(again[1].Message.Headers.TryGetLastBytes(ReplayHeaders.ReplayCount, out var count));
+        Assert.Equal("1", Encoding.UTF8.GetString(count));
+    }
+
     private List<ConsumeResult<string, byte[]>> DeadLetters() =>
         KafkaTopicReader.ReadToEnd(pipeline.BootstrapServers, Topics.DeadLetter);
 

@@ -143,7 +143,11 @@ public sealed class ModelTests
 
         var kafka = app.Resource(ResourceNames.Kafka);
         var topics = Assert.Single(kafka.Annotations.OfType<KafkaTopicsAnnotation>()).Topics.ToDictionary(t => t.Name, t => t.NumPartitions);
-        Assert.Equal(new Dictionary<string, int> { [Topics.UsersCreated] = 4, [Topics.UsersEnriched] = 4, [Topics.DeadLetter] = 2 }, topics);
+        Assert.Equal(
+            new Dictionary<string, int> { [Topics.UsersCreated] = 4, [Topics.UsersEnriched] = 4, [Topics.DeadLetter] = 2, [Topics.DeadLetterReplays] = 1 },
+            topics);
+        var replays = kafka.Annotations.OfType<KafkaTopicsAnnotation>().Single().Topics.Single(t => t.Name == Topics.DeadLetterReplays);
+        Assert.Equal("compact", replays.Configs["cleanup.policy"]);
 
         // Where the AppHost does not create them (a deployed broker), the broker creates them with as many partitions.
         var environment = await app.EnvironmentAsync(kafka);
@@ -217,6 +221,19 @@ public sealed class ModelTests
 
         Assert.NotEmpty(app.Resource(ResourceNames.Ingestor).Annotations.OfType<ResourceUrlsCallbackAnnotation>());
         Assert.NotEmpty(app.Resource(ResourceNames.Sink).Annotations.OfType<ResourceUrlsCallbackAnnotation>());
+    }
+
+    [Fact]
+    public async Task The_processor_offers_a_replay_of_the_dead_letters_of_a_code_with_the_api_key_and_links_them()
+    {
+        await using var app = await AppModel.ExistingAsync();
+
+        var processor = app.Resource(ResourceNames.Processor);
+        var commands = processor.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name);
+        var replay = commands[PipelineDashboardExtensions.ReplayDeadLettersCommand];
+        var code = Assert.Single(replay.Arguments ?? []);
+        Assert.Equal((PipelineDashboardExtensions.ReplayCodeArgument, InputType.Text, true), (code.Name, code.InputType, code.Required));
+        Assert.NotEmpty(processor.Annotations.OfType<ResourceUrlsCallbackAnnotation>());
     }
 
     [Fact]

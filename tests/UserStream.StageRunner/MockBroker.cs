@@ -7,7 +7,7 @@ namespace UserStream.StageRunner;
 
 /// <summary>
 /// librdkafka's mock cluster (3 brokers on 127.0.0.1) with <c>users_created</c> and <c>users_enriched</c>
-/// (<c>partitions</c> each, default 6) and <c>users_dlq</c> (1), kept in memory until Ctrl+C or SIGTERM. Prints
+/// (<c>partitions</c> each, default 6), <c>users_dlq</c> (1) and <c>users_dlq_replays</c> (1), kept in memory until Ctrl+C or SIGTERM. Prints
 /// the bootstrap servers to give the AppHost as <c>ConnectionStrings:kafka</c>.
 /// </summary>
 internal static class MockBroker
@@ -30,7 +30,7 @@ internal static class MockBroker
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         Console.WriteLine($"Kafka mock cluster listening: {cluster.BootstrapServers}");
-        Console.WriteLine($"topics: {Topics.UsersCreated} ({partitions}), {Topics.UsersEnriched} ({partitions}), {Topics.DeadLetter} (1); Ctrl+C stops it (data is kept in memory only)");
+        Console.WriteLine($"topics: {Topics.UsersCreated} ({partitions}), {Topics.UsersEnriched} ({partitions}), {Topics.DeadLetter} (1), {Topics.DeadLetterReplays} (1); Ctrl+C stops it (data is kept in memory only)");
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

@@ -75,13 +75,15 @@ public class MockKafkaCluster : IAsyncDisposable
 
     /// <summary>
     /// Creates the pipeline's topics: <c>users_created</c> and <c>users_enriched</c> with <paramref name="partitions"/>
-    /// each, <c>users_dlq</c> with <paramref name="deadLetterPartitions"/>.
+    /// each, <c>users_dlq</c> with <paramref name="deadLetterPartitions"/>, and the dead letters' replay markers
+    /// <c>users_dlq_replays</c> with 1 (compacted on Kafka; the mock keeps every record).
     /// </summary>
     public void CreatePipelineTopics(int partitions, int deadLetterPartitions)
     {
         CreateTopic(Topics.UsersCreated, partitions);
         CreateTopic(Topics.UsersEnriched, partitions);
         CreateTopic(Topics.DeadLetter, deadLetterPartitions);
+        CreateTopic(Topics.DeadLetterReplays, 1);
     }
 
     /// <summary>Disconnects broker <paramref name="brokerId"/> (1-based; -1 for all) and refuses new connections.</summary>

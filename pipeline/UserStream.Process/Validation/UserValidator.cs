@@ -8,7 +8,7 @@ namespace UserStream.Process.Validation;
 
 /// <summary>
 /// Decides whether a users_created record (key + value bytes) is a user the pipeline accepts, and reads
-/// it into a <see cref="RawUser"/>; otherwise says why, with a stable code (<see cref="RejectionCodes"/>).
+/// it into a <see cref="RawUser"/>; otherwise says why, with a stable code (<see cref="UserStream.Contracts.DeadLetterCodes"/>).
 /// It never throws, whatever the bytes.
 /// </summary>
 /// <remarks>

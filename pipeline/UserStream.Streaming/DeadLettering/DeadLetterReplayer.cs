@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using UserStream.Contracts;
@@ -10,6 +10,9 @@ using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Streaming.DeadLettering;
+
+/// <summary>The value of a replay marker: when the dead letter was replayed, and to which topic.</summary>
+internal sealed record ReplayMarker(DateTimeOffset ReplayedAt, string To);
 
 /// <summary>What a replay is asked to send: the dead letters matching <see cref="Filter"/>, oldest first, at most <see cref="Max"/>.</summary>
 public sealed record ReplayRequest(DeadLetterFilter Filter, long Max = long.MaxValue);
@@ -49,6 +52,9 @@ public sealed partial class DeadLetterReplayer : IDisposable
 {
     public const string CodeTag = "code";
 
+    /// <summary>The replayed counter's name after the stage's prefix: <c>userstream.&lt;stage&gt;.dead_letters.replayed</c>.</summary>
+    public const string ReplayedMetricSuffix = "dead_letters.replayed";
+
     private readonly KafkaClientFactory _clients;
     private readonly string _topic;
     private readonly DeadLetterOptions _options;
@@ -68,9 +74,13 @@ public sealed partial class DeadLetterReplayer : IDisposable
         _telemetry = telemetry;
         _logger = logger;
         _time = time;
+        ReplayedMetricName = $"{telemetry.Name.ToLowerInvariant()}.{ReplayedMetricSuffix}";
         _replayed = telemetry.Meter.CreateCounter<long>(
-            $"{telemetry.Name.ToLowerInvariant()}.dead_letters.replayed", "{record}", "Dead letters replayed to their source topic (committed), by code");
+            ReplayedMetricName, "{record}", "Dead letters replayed to their source topic (committed), by code");
     }
+
+    /// <summary>The counter of replayed dead letters (tag <see cref="CodeTag"/>), e.g. <c>userstream.process.dead_letters.replayed</c>.</summary>
+    public string ReplayedMetricName { get; }
 
     /// <summary>
     /// Runs a replay, or returns null at once when one is running in this process. Blocking (librdkafka): call it
@@ -108,18 +118,23 @@ public sealed partial class DeadLetterReplayer : IDisposable
             var replayed = ReadMarkers(consumer, cancellationToken);
             LogStarted(_logger, _options.ReplayTransactionalId, request.Filter, replayed.Count);
 
+            // Every partition's end as it is before anything is sent: dead letters that arrive during the replay (its
+            // own records rejected again among them, in any partition) wait for the next replay asked for, so a
+            // replay never replays its own rejects.
+            var ranges = PartitionRange.PartitionsOf(consumer, _topic, _options.OperationTimeout)
+                .Select(partition => (Partition: partition, Watermarks: consumer.QueryWatermarkOffsets(partition, _options.OperationTimeout)))
+                .ToList();
             var progress = new RangeProgress();
-            foreach (var partition in PartitionRange.PartitionsOf(consumer, _topic, _options.OperationTimeout))
+            foreach (var (partition, watermarks) in ranges)
             {
-                // The end as it is now: dead letters that arrive during the replay (its own records rejected again
-                // among them) wait for the next replay asked for.
-                var watermarks = consumer.QueryWatermarkOffsets(partition, _options.OperationTimeout);
                 var records = PartitionRange.Read(
                     consumer, partition, watermarks.Low.Value, watermarks.High.Value, progress, _time, _options.OperationTimeout, null, cancellationToken);
                 foreach (var record in records)
                 {
                     var letter = DeadLetter.From(record, 0);
-                    if (letter.SourceTopic is null || !request.Filter.Matches(letter))
+                    // Never back into the dead letters or the markers, whatever a header claims.
+                    if (letter.SourceTopic is null || letter.SourceTopic == _topic || letter.SourceTopic == _options.ReplayTopic
+                        || !request.Filter.Matches(letter))
                     {
                         continue;
                     }
@@ -202,7 +217,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
         producer.BeginTransaction();
         try
         {
-            var now = _time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+            var now = _time.GetUtcNow();
             foreach (var (record, letter) in batch)
             {
                 var message = Replayed(record, letter.Id);
@@ -216,7 +231,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
                 producer.Produce(_options.ReplayTopic, new Message<string, byte[]>
                 {
                     Key = letter.Id,
-                    Value = Encoding.UTF8.GetBytes($"{{\"replayedAt\":\"{now}\",\"to\":\"{letter.SourceTopic}\"}}"),
+                    Value = JsonSerializer.SerializeToUtf8Bytes(new ReplayMarker(now, letter.SourceTopic!), JsonSerializerOptions.Web),
                 });
             }
 

@@ -125,7 +125,7 @@ internal sealed class PipelineRig : IAsyncDisposable
 
     public async Task<StageHost> StartProcessorAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var host = await StageHost.StartAsync(settings ?? ProcessSettings(), b => b.AddProcessStage(), cancellationToken: Ct);
+        var host = await StageHost.StartAsync(settings ?? ProcessSettings(), b => b.AddProcessStage(), app => app.MapProcessEndpoints(), Ct);
         _stops.Add(host.DisposeAsync);
         return host;
     }
@@ -137,8 +137,9 @@ internal sealed class PipelineRig : IAsyncDisposable
         return host;
     }
 
-    /// <summary>The processor in a child process (so that it can be killed outright).</summary>
-    public StageProcess StartProcessorProcess() => Track(StageProcess.Start("process", ProcessSettings()));
+    /// <summary>The processor in a child process (so that it can be killed outright); <paramref name="settings"/> default to <see cref="ProcessSettings"/>.</summary>
+    public StageProcess StartProcessorProcess(IReadOnlyDictionary<string, string?>? settings = null) =>
+        Track(StageProcess.Start("process", settings ?? ProcessSettings()));
 
     /// <summary>The sink in a child process (so that it can be killed outright).</summary>
     public StageProcess StartSinkProcess() => Track(StageProcess.Start("sink", SinkSettings()));

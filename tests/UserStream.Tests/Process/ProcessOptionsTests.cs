@@ -13,6 +13,11 @@ public sealed class ProcessOptionsTests
     [InlineData("Process:Validation:MaxDepth", "2", "MaxDepth")]
     [InlineData("Process:InstanceId", "", "InstanceId")]
     [InlineData("Process:TransactionTimeout", "00:00:00.100", "TransactionTimeout")]
+    [InlineData("Process:DeadLetters:ReplayBatchSize", "0", "Process:DeadLetters: The field ReplayBatchSize")]
+    [InlineData("Process:DeadLetters:ReadTimeout", "00:10:00", "Process:DeadLetters: The field ReadTimeout")]
+    [InlineData("Process:DeadLetters:ReplayTransactionalId", "", "Process:DeadLetters: The ReplayTransactionalId field")]
+    [InlineData("Process:DeadLetters:ReplayTopic", "users_dlq", "Process:DeadLetters:ReplayTopic")]
+    [InlineData("Api:Key", "short", "Api:Key")]
     public async Task An_invalid_setting_stops_the_stage_at_startup(string key, string value, string named)
     {
         var settings = new Dictionary<string, string?> { ["Kafka:BootstrapServers"] = "127.0.0.1:9", [key] = value };
@@ -31,5 +36,6 @@ public sealed class ProcessOptionsTests
         Assert.Empty(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
         Assert.Equal(("users_created", "users_enriched", "users_dlq", "processor"), (options.InputTopic, options.OutputTopic, options.DeadLetterTopic, options.ConsumerGroup));
         Assert.Equal(Environment.MachineName, options.InstanceId);
+        Assert.Equal("users_dlq_replays", options.DeadLetters.ReplayTopic);
     }
 }
