@@ -13,9 +13,9 @@ public sealed class ProcessOptionsTests
     [InlineData("Process:Validation:MaxDepth", "2", "MaxDepth")]
     [InlineData("Process:InstanceId", "", "InstanceId")]
     [InlineData("Process:TransactionTimeout", "00:00:00.100", "TransactionTimeout")]
-    [InlineData("Process:DeadLetters:ReplayBatchSize", "0", "Process:DeadLetters: The field ReplayBatchSize")]
-    [InlineData("Process:DeadLetters:ReadTimeout", "00:10:00", "Process:DeadLetters: The field ReadTimeout")]
-    [InlineData("Process:DeadLetters:ReplayTransactionalId", "", "Process:DeadLetters: The ReplayTransactionalId field")]
+    [InlineData("Process:DeadLetters:ReplayBatchSize", "0", "Process:DeadLetters:ReplayBatchSize: The field ReplayBatchSize")]
+    [InlineData("Process:DeadLetters:ReadTimeout", "00:10:00", "Process:DeadLetters:ReadTimeout: The field ReadTimeout")]
+    [InlineData("Process:DeadLetters:ReplayTransactionalId", "", "Process:DeadLetters:ReplayTransactionalId: The ReplayTransactionalId field")]
     [InlineData("Process:DeadLetters:ReplayTopic", "users_dlq", "Process:DeadLetters:ReplayTopic")]
     [InlineData("Api:Key", "short", "Api:Key")]
     public async Task An_invalid_setting_stops_the_stage_at_startup(string key, string value, string named)
