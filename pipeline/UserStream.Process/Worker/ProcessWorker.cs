@@ -25,6 +25,9 @@ internal sealed partial class ProcessWorker(
 {
     public const string Name = "processor";
 
+    /// <summary>Batches of at least this many records are routed on all cores.</summary>
+    private const int ParallelRoutingFrom = 64;
+
     private static readonly TimeSpan FirstAbortPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestAbortPause = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LagReportInterval = TimeSpan.FromSeconds(1);
@@ -52,11 +55,7 @@ internal sealed partial class ProcessWorker(
                 continue;
             }
 
-            var records = new RoutedRecord[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                records[i] = router.Route(batch[i], time.GetUtcNow());
-            }
+            var records = Route(batch);
 
             if (session.Commit(batch, records))
             {
@@ -77,6 +76,29 @@ internal sealed partial class ProcessWorker(
 
         session.Close();
         LogStopped(logger, session.TransactionalId);
+    }
+
+    /// <summary>
+    /// Validates, enriches and routes the batch, record by record in order; a large batch (at full speed) is spread
+    /// over the cores, each record still routed on its own and kept in its place, so the transaction produces them in
+    /// the order they were consumed. A small one (low load) stays on this thread: no hand-over adds to its latency.
+    /// </summary>
+    private RoutedRecord[] Route(MessageBatch batch)
+    {
+        var records = new RoutedRecord[batch.Count];
+        if (batch.Count < ParallelRoutingFrom || Environment.ProcessorCount == 1)
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                records[i] = router.Route(batch[i], time.GetUtcNow());
+            }
+        }
+        else
+        {
+            Parallel.For(0, batch.Count, i => records[i] = router.Route(batch[i], time.GetUtcNow()));
+        }
+
+        return records;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{TransactionalId} processing group {Group}: {Input} -> {Output}, rejects -> {DeadLetter}")]
