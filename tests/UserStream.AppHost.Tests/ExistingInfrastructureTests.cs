@@ -174,8 +174,10 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
 
         Report($"start-run command: {result.Success} {result.Message}");
         Assert.True(result.Success, $"the start-run command failed (without the API key the ingestor answers 401): {result.Message}");
-        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n > before, Patience, ct);
-        Assert.True(stored > before, "the command's run stored no user");
+        // The command's run ends and all its users are stored before the next test counts users.
+        var produced = await PipelineClients.LatestRunEndedAsync(pipeline.App, Patience, ct);
+        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + produced, Patience, ct);
+        Assert.True(produced > 0 && stored >= before + produced, $"the command's run produced {produced} users; {stored - before} more stored");
     }
 
     [Fact]

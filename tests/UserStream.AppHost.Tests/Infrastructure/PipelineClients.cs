@@ -57,6 +57,27 @@ internal static class PipelineClients
         return (run, stored - before);
     }
 
+    /// <summary>
+    /// Waits until the ingestor's latest run (<c>GET /runs?limit=1</c>) has ended and returns how many users it
+    /// produced, so that a test leaves no run going into the next.
+    /// </summary>
+    public static async Task<int> LatestRunEndedAsync(DistributedApplication app, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
+        var latest = await Eventually.ValueAsync(
+            async t =>
+            {
+                using var runs = JsonDocument.Parse(await ingestor.GetStringAsync(new Uri("/runs?limit=1", UriKind.Relative), t));
+                var run = runs.RootElement.EnumerateArray().Single();
+                return (Status: run.GetProperty("status").GetString(), Produced: run.GetProperty("produced").GetInt32());
+            },
+            run => run.Status != "running",
+            patience,
+            cancellationToken);
+        Assert.NotEqual("running", latest.Status);
+        return latest.Produced;
+    }
+
     /// <summary>The number of users the sink's store holds (<c>GET /users/count</c>: a number, or an object with <c>count</c>).</summary>
     public static async Task<long> StoredUsersAsync(DistributedApplication app, CancellationToken cancellationToken)
     {
