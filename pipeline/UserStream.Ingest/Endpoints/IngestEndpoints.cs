@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.ComponentModel.DataAnnotations;
 using System.Xml;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -22,53 +22,30 @@ namespace UserStream.Ingest.Endpoints;
 /// run is in progress 409 with the running run's id (triggers are refused, not queued); a stage that
 /// cannot reach its ledger 503; a body over 16 KiB 413 (never read past the cap); a body that is not
 /// <c>application/json</c> 415; a mutating request without the configured API key 401, with another 403.
-/// Every error body is a ProblemDetails.
+/// Every error body is a ProblemDetails. Bodies, route and query values are bound and validated by the framework
+/// through the toolkit (<see cref="JsonBody{T}"/>, <see cref="EndpointValidation.WithValidation{TBuilder}"/>).
 /// </summary>
 internal static class IngestEndpoints
 {
     public const int DefaultListLimit = 20;
     public const int MaxListLimit = 500;
-    private const int MaxBodyBytes = 16 * 1024;
-
-    private static readonly JsonSerializerOptions BodyOptions = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        NumberHandling = JsonNumberHandling.Strict,
-    };
-
-    /// <summary>The properties each body may have, and what each must be.</summary>
-    private static readonly Dictionary<string, string> TriggerFields = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["size"] = "a whole number of users",
-    };
-
-    private static readonly Dictionary<string, string> ScheduleFields = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["interval"] = "a duration string such as \"00:01:00\" or \"PT1M\"",
-        ["size"] = "a whole number of users",
-        ["paused"] = "true or false",
-    };
 
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("").WithTags("Ingest");
-        group.MapPost("/runs", TriggerAsync).WithName("TriggerRun").RequireApiKey();
-        group.MapGet("/runs", ListAsync).WithName("ListRuns");
-        group.MapGet("/runs/{id}", GetAsync).WithName("GetRun");
+        group.MapPost("/runs", TriggerAsync).WithName("TriggerRun").RequireApiKey().WithValidation();
+        group.MapGet("/runs", ListAsync).WithName("ListRuns").WithValidation();
+        group.MapGet("/runs/{id}", GetAsync).WithName("GetRun").WithValidation();
         group.MapGet("/schedule", GetSchedule).WithName("GetSchedule");
-        group.MapPut("/schedule", UpdateScheduleAsync).WithName("UpdateSchedule").RequireApiKey();
+        group.MapPut("/schedule", UpdateScheduleAsync).WithName("UpdateSchedule").RequireApiKey().WithValidation();
         return endpoints;
     }
 
     private static async Task<IResult> TriggerAsync(
-        HttpRequest request, RunCoordinator coordinator, ScheduleState schedule, IngestReadiness readiness, IOptions<IngestOptions> options)
+        JsonBody<TriggerRunRequest> trigger, HttpRequest request, RunCoordinator coordinator, ScheduleState schedule, IngestReadiness readiness,
+        IOptions<IngestOptions> options)
     {
-        var (body, bodyError) = await ReadBodyAsync<TriggerRunRequest>(request, required: false, TriggerFields);
-        if (bodyError is not null)
-        {
-            return bodyError;
-        }
-
+        var body = trigger.Value;
         var maxRunSize = options.Value.MaxRunSize;
         if (body?.Size is { } requested && (requested < 1 || requested > maxRunSize))
         {
@@ -95,15 +72,10 @@ internal static class IngestEndpoints
         };
     }
 
-    private static async Task<IResult> ListAsync(string? limit, RunLedger ledger, IngestReadiness readiness, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        [FromQuery, Range(1, MaxListLimit)] int? limit, RunLedger ledger, IngestReadiness readiness, CancellationToken cancellationToken)
     {
-        var count = DefaultListLimit;
-        if (limit is not null
-            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxListLimit))
-        {
-            return Invalid("limit", $"limit must be a whole number between 1 and {MaxListLimit}; got '{limit}'.");
-        }
-
+        var count = limit ?? DefaultListLimit;
         if (!readiness.IsReady)
         {
             return NotReady(readiness);
@@ -120,13 +92,9 @@ internal static class IngestEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string id, RunLedger ledger, IngestReadiness readiness, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(Guid id, RunLedger ledger, IngestReadiness readiness, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var runId))
-        {
-            return Invalid("id", $"'{id}' is not a run id (a UUID such as 0196f3c2-7a51-7c3e-9d4b-2f1e8a6b5c40).");
-        }
-
+        var runId = id;
         if (!readiness.IsReady)
         {
             return NotReady(readiness);
@@ -151,15 +119,10 @@ internal static class IngestEndpoints
             : NotReady(readiness);
 
     private static async Task<IResult> UpdateScheduleAsync(
-        HttpRequest request, ScheduleState schedule, ScheduleStore store, IngestReadiness readiness,
+        JsonBody<ScheduleUpdateRequest> update, HttpRequest request, ScheduleState schedule, ScheduleStore store, IngestReadiness readiness,
         IOptions<IngestOptions> options, TimeProvider time)
     {
-        var (body, bodyError) = await ReadBodyAsync<ScheduleUpdateRequest>(request, required: true, ScheduleFields);
-        if (bodyError is not null)
-        {
-            return bodyError;
-        }
-
+        var body = update.Value;
         if (body is null || (body.Interval is null && body.Size is null && body.Paused is null))
         {
             return Invalid("body", "Give at least one of 'interval', 'size', 'paused'.");
@@ -247,88 +210,7 @@ internal static class IngestEndpoints
         return false;
     }
 
-    /// <summary>
-    /// Reads a small JSON body with only the properties in <paramref name="fields"/>; an absent or empty
-    /// body is null (an error when <paramref name="required"/>). Errors name the property at fault.
-    /// </summary>
-    private static async Task<(T? Body, IResult? Error)> ReadBodyAsync<T>(
-        HttpRequest request, bool required, Dictionary<string, string> fields)
-        where T : class
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        // Read while streaming, never past the cap: a chunked body of any length costs at most MaxBodyBytes + 1.
-        var buffer = new byte[MaxBodyBytes + 1];
-        var length = 0;
-        try
-        {
-            int read;
-            while (length < buffer.Length
-                && (read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted)) > 0)
-            {
-                length += read;
-            }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, TooLarge());
-        }
-
-        if (length > MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        if (length > 0 && !request.HasJsonContentType())
-        {
-            return (null, TypedResults.Problem(
-                title: "The body must be JSON",
-                detail: $"Send the body as application/json (Content-Type was '{request.ContentType}').",
-                statusCode: StatusCodes.Status415UnsupportedMediaType));
-        }
-
-        var bytes = buffer.AsMemory(0, length);
-        if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty)
-        {
-            return required ? (null, Invalid("body", $"A JSON body is required, with any of: {string.Join(", ", fields.Keys)}.")) : (null, null);
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(bytes);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, Invalid("body", $"The body must be a JSON object with any of: {string.Join(", ", fields.Keys)}."));
-            }
-        }
-        catch (JsonException e)
-        {
-            return (null, Invalid("body", $"The body is not valid JSON: {e.Message}"));
-        }
-
-        try
-        {
-            return (JsonSerializer.Deserialize<T>(bytes.Span, BodyOptions), null);
-        }
-        catch (JsonException e)
-        {
-            var property = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
-            return fields.TryGetValue(property, out var expected)
-                ? (null, Invalid(property, $"'{property}' must be {expected}."))
-                : (null, Invalid(property, $"'{property}' is not a known property; known: {string.Join(", ", fields.Keys)}."));
-        }
-    }
-
-    private static ProblemHttpResult TooLarge() => TypedResults.Problem(
-        title: "The body is too large",
-        detail: $"The body is larger than {MaxBodyBytes} bytes.",
-        statusCode: StatusCodes.Status413PayloadTooLarge);
-
-    private static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid");
+    private static ValidationProblem Invalid(string field, string message) => EndpointValidation.Invalid(field, message);
 
     private static ProblemHttpResult NotReady(IngestReadiness readiness) =>
         Unavailable(readiness.Problem ?? "the stage is starting (preparing the run ledger)");
