@@ -63,20 +63,25 @@ public static class CreatedUsersColumns
         new("run_id", ColumnType.Text, true, u => u.RunId),
     ];
 
+    /// <summary>The non-nullable columns of reference type, and the id (which may arrive empty).</summary>
+    private static readonly UserColumn[] CanBeMissing =
+        [.. All.Where(c => !c.Nullable && c.Type is ColumnType.Text or ColumnType.Uuid)];
+
     /// <summary>The column names, comma-separated, in order.</summary>
     public static string NameList { get; } = string.Join(", ", All.Select(c => c.Name));
 
     /// <summary>
     /// The first column that must hold a value and does not in <paramref name="user"/> (a decoded value whose
-    /// non-nullable strings arrived as JSON null, or an empty id), or null.
+    /// non-nullable strings arrived as JSON null, or an empty id), or null. Only those columns can lack a value (the
+    /// others hold value types), so only they are looked at: the sink calls this for every record.
     /// </summary>
     public static string? FirstMissing(EnrichedUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        foreach (var column in All)
+        foreach (var column in CanBeMissing)
         {
             var value = column.Value(user);
-            if (!column.Nullable && (value is null || (value is Guid id && id == Guid.Empty)))
+            if (value is null || (value is Guid id && id == Guid.Empty))
             {
                 return column.Name;
             }

@@ -74,29 +74,8 @@ internal static class CreatedUsersTable
     }
 
     /// <summary>Reads a row selected with <see cref="CreatedUsersColumns.NameList"/>.</summary>
-    public static EnrichedUser Read(NpgsqlDataReader reader)
-    {
-        var values = new object?[Columns.Count];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-        }
-
-        return CreatedUsersColumns.Read(name => values[Ordinal(name)]);
-    }
-
-    private static int Ordinal(string name)
-    {
-        for (var i = 0; i < Columns.Count; i++)
-        {
-            if (Columns[i].Name == name)
-            {
-                return i;
-            }
-        }
-
-        throw new ArgumentOutOfRangeException(nameof(name), name, "not a created_users column");
-    }
+    public static EnrichedUser Read(NpgsqlDataReader reader) =>
+        CreatedUsersColumns.Read(name => reader.GetOrdinal(name) is var ordinal && reader.IsDBNull(ordinal) ? null : reader.GetValue(ordinal));
 
     private static string SqlType(ColumnType type) => type switch
     {
