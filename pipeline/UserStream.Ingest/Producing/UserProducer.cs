@@ -98,21 +98,29 @@ internal sealed partial class UserProducer : IDisposable
         }
 
         tally.Dispatched();
+        Action<DeliveryReport<string, byte[]>> delivered = report => OnDelivery(report, send, tally, stamp.Source);
         try
         {
-            await _queueFull.ExecuteAsync(
-                static (state, _) =>
-                {
-                    state.Producer.Produce(state.Topic, state.Message, state.OnDelivery);
-                    return ValueTask.CompletedTask;
-                },
-                (Producer: producer, Topic: topic, Message: message, OnDelivery: (Action<DeliveryReport<string, byte[]>>)(report => OnDelivery(report, send, tally, stamp.Source))),
-                cancellationToken);
+            try
+            {
+                producer.Produce(topic, message, delivered);
+            }
+            catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // The local queue drains as the brokers acknowledge: try again until there is room (off the common path).
+                await _queueFull.ExecuteAsync(
+                    static (state, _) =>
+                    {
+                        state.Producer.Produce(state.Topic, state.Message, state.Delivered);
+                        return ValueTask.CompletedTask;
+                    },
+                    (Producer: producer, Topic: topic, Message: message, Delivered: delivered),
+                    cancellationToken);
+            }
         }
         catch (OperationCanceledException)
         {
-            // The run's drain time ran out while the local queue was full (or before this record's turn came).
-            Fail(tally, send, stamp.Source, "the run stopped before the record could be handed to the producer", "Stopped");
+            Fail(tally, send, stamp.Source, "local queue full when the run was stopped", "Local_QueueFull");
         }
         catch (KafkaException e)
         {

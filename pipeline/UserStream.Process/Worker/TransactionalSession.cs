@@ -170,8 +170,18 @@ internal sealed partial class TransactionalSession : IDisposable
         _producer.Dispose();
     }
 
-    private void Produce(RoutedRecord record) =>
-        _produceRetry.Execute(static state => state.Producer.Produce(state.Record.Topic, state.Record.Message), (Producer: _producer, Record: record));
+    private void Produce(RoutedRecord record)
+    {
+        try
+        {
+            _producer.Produce(record.Topic, record.Message);
+        }
+        catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+        {
+            // The local queue drains as the brokers acknowledge: try again until there is room (off the common path).
+            _produceRetry.Execute(static state => state.Producer.Produce(state.Record.Topic, state.Record.Message), (Producer: _producer, Record: record));
+        }
+    }
 
     /// <summary>Runs a transactional call, repeating it on retriable errors for up to the operation timeout.</summary>
     private void WithRetries(string operation, Action<TimeSpan> call)
