@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using UserStream.Streaming.IO;
 
 namespace UserStream.Streaming.Hosting;
 
@@ -60,28 +61,21 @@ public sealed class JsonBody<T> : IJsonBody
             return new JsonBody<T>(null, TooLarge());
         }
 
-        // Read while streaming, never past the cap: a chunked body of any length costs at most MaxBytes + 1.
-        var buffer = new byte[MaxBytes + 1];
-        var length = 0;
+        ReadOnlyMemory<byte>? read;
         try
         {
-            int read;
-            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted)) > 0)
-            {
-                length += read;
-            }
+            read = await CappedRead.ReadAsync(request.Body, MaxBytes, request.ContentLength, context.RequestAborted);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return new JsonBody<T>(null, TooLarge());
         }
 
-        if (length > MaxBytes)
+        if (read is not { } bytes)
         {
             return new JsonBody<T>(null, TooLarge());
         }
 
-        var bytes = buffer.AsMemory(0, length);
         if (bytes.Span.Trim(" \t\r\n"u8).IsEmpty)
         {
             return new JsonBody<T>(null, null);

@@ -8,6 +8,7 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 using UserStream.Ingest.Telemetry;
+using UserStream.Streaming.IO;
 using UserStream.Streaming.Resilience;
 using UserStream.Streaming.Telemetry;
 
@@ -162,29 +163,9 @@ internal sealed partial class RandomUserClient : IUserSource
             throw TooLarge($"the body declares {declared:N0} bytes");
         }
 
-        var buffer = new byte[(int)Math.Min(content.Headers.ContentLength ?? 64 * 1024, cap) + 1];
-        var length = 0;
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                if (length > cap)
-                {
-                    throw TooLarge($"the body exceeded {cap:N0} bytes as it streamed in");
-                }
-
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, (long)cap + 1));
-            }
-
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
-            if (read == 0)
-            {
-                return buffer.AsMemory(0, length);
-            }
-
-            length += read;
-        }
+        return await CappedRead.ReadAsync(stream, cap, content.Headers.ContentLength, cancellationToken)
+            ?? throw TooLarge($"the body exceeded {cap:N0} bytes as it streamed in");
 
         FetchAttemptException TooLarge(string what) => new(
             FetchFailure.ResponseTooLarge,
