@@ -59,9 +59,7 @@ public static class PipelineDashboardExtensions
                 ],
                 PrepareRequest = async context =>
                 {
-                    var size = context.Arguments?.ContainsName(RunSizeArgument) == true
-                        ? context.Arguments.GetString(RunSizeArgument)
-                        : null;
+                    var size = ArgumentOf(context, RunSizeArgument);
                     context.Request.Content = string.IsNullOrWhiteSpace(size)
                         ? JsonContent.Create(new { })
                         : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
@@ -110,9 +108,7 @@ public static class PipelineDashboardExtensions
                 ],
                 PrepareRequest = async context =>
                 {
-                    var code = context.Arguments?.ContainsName(ReplayCodeArgument) == true
-                        ? context.Arguments.GetString(ReplayCodeArgument)
-                        : null;
+                    var code = ArgumentOf(context, ReplayCodeArgument);
 
                     // Never "every dead letter" by accident: the command replays one code.
                     if (string.IsNullOrWhiteSpace(code))
@@ -149,6 +145,10 @@ public static class PipelineDashboardExtensions
         ArgumentNullException.ThrowIfNull(apiKey);
         context.Request.Headers.Add(ApiKeys.Header, await apiKey.Resource.GetValueAsync(context.CancellationToken));
     }
+
+    /// <summary>The value the user gave the command's argument <paramref name="name"/>, or null.</summary>
+    private static string? ArgumentOf(HttpCommandRequestContext context, string name) =>
+        context.Arguments?.ContainsName(name) == true ? context.Arguments.GetString(name) : null;
 
     private static HttpCommandOptions ScheduleCommand(bool paused, IResourceBuilder<ParameterResource> apiKey) => new()
     {

@@ -94,7 +94,6 @@ internal static class IngestEndpoints
 
     private static async Task<IResult> GetAsync(Guid id, RunLedger ledger, IngestReadiness readiness, CancellationToken cancellationToken)
     {
-        var runId = id;
         if (!readiness.IsReady)
         {
             return NotReady(readiness);
@@ -102,10 +101,10 @@ internal static class IngestEndpoints
 
         try
         {
-            return await ledger.GetAsync(runId, cancellationToken) is { } run
+            return await ledger.GetAsync(id, cancellationToken) is { } run
                 ? TypedResults.Ok(RunView.Of(run))
                 : TypedResults.Problem(
-                    title: "No such run", detail: $"No run has id {runId}.", statusCode: StatusCodes.Status404NotFound);
+                    title: "No such run", detail: $"No run has id {id}.", statusCode: StatusCodes.Status404NotFound);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
