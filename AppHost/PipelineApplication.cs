@@ -30,39 +30,37 @@ public static class PipelineApplication
             ResourceNames.ApiKey, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
         const string apiKeyVariable = "Api__Key";
 
-        // Configuration sections Kafka, Ingest, Process and Sink of the AppHost are passed on to the services
-        // (non-secret settings; secrets belong in parameters or connection strings).
-        var kafkaSettings = builder.Configuration.GetSection("Kafka");
-
-        builder.AddProject<Projects.Ingestor>(ResourceNames.Ingestor)
-            .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
+        builder.AddStage<Projects.Ingestor>(ResourceNames.Ingestor, "Ingest", infrastructure.Kafka)
             .WithReference(infrastructure.PipelineDatabase).WaitFor(infrastructure.PipelineDatabase)
             .WithReference(randomUser)
-            .WithConfigurationSection(kafkaSettings)
-            .WithConfigurationSection(builder.Configuration.GetSection("Ingest"))
             .WithEnvironment(apiKeyVariable, apiKey)
-            .WithHttpHealthCheck("/health")
             .WithIngestCommands(apiKey);
 
-        builder.AddProject<Projects.Processor>(ResourceNames.Processor)
+        builder.AddStage<Projects.Processor>(ResourceNames.Processor, "Process", infrastructure.Kafka)
             .WithReplicas(settings.ProcessorReplicas)
-            .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
-            .WithConfigurationSection(kafkaSettings)
-            .WithConfigurationSection(builder.Configuration.GetSection("Process"))
             .WithEnvironment(apiKeyVariable, apiKey)
-            .WithHttpHealthCheck("/health")
             .WithDeadLetterCommands(apiKey);
 
-        builder.AddProject<Projects.Sink>(ResourceNames.Sink)
+        builder.AddStage<Projects.Sink>(ResourceNames.Sink, "Sink", infrastructure.Kafka)
             .WithReplicas(settings.SinkReplicas)
-            .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
             .WithReference(infrastructure.SinkStore).WaitFor(infrastructure.SinkStore)
-            .WithConfigurationSection(kafkaSettings)
-            .WithConfigurationSection(builder.Configuration.GetSection("Sink"))
             .WithEnvironment("Sink__Store", settings.SinkStore)
-            .WithHttpHealthCheck("/health")
             .WithStoredUsersLinks();
 
         return builder;
     }
+
+    /// <summary>
+    /// A stage's service: Kafka referenced and waited for, the AppHost's configuration sections <c>Kafka</c> and
+    /// <paramref name="section"/> passed on (non-secret settings; secrets belong in parameters or connection strings),
+    /// and its <c>/health</c> as the resource's health check.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> AddStage<TProject>(
+        this IDistributedApplicationBuilder builder, string name, string section, IResourceBuilder<IResourceWithConnectionString> kafka)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name)
+            .WithReference(kafka).WaitFor(kafka)
+            .WithConfigurationSection(builder.Configuration.GetSection("Kafka"))
+            .WithConfigurationSection(builder.Configuration.GetSection(section))
+            .WithHttpHealthCheck("/health");
 }

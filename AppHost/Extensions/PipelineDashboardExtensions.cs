@@ -39,40 +39,28 @@ public static class PipelineDashboardExtensions
         ArgumentNullException.ThrowIfNull(ingestor);
         ArgumentNullException.ThrowIfNull(apiKey);
 
-        return ingestor
-            .WithHttpCommand("/runs", "Start a run", Endpoint, StartRunCommand, new HttpCommandOptions
+        var startRun = ApiCommand(HttpMethod.Post, "Ingests a run of users now (POST /runs).", "Play", apiKey, context =>
             {
-                Method = HttpMethod.Post,
-                Description = "Ingests a run of users now (POST /runs).",
-                IconName = "Play",
-                IsHighlighted = true,
-                Arguments =
-                [
-                    new InteractionInput
-                    {
-                        Name = RunSizeArgument,
-                        Label = "Users",
-                        Description = "How many users to ingest; empty for the schedule's size.",
-                        InputType = InputType.Number,
-                        Required = false,
-                    },
-                ],
-                PrepareRequest = async context =>
-                {
-                    var size = ArgumentOf(context, RunSizeArgument);
-                    context.Request.Content = string.IsNullOrWhiteSpace(size)
-                        ? JsonContent.Create(new { })
-                        : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
-                    await AddApiKeyAsync(context, apiKey);
-                },
-                ResultMode = HttpCommandResultMode.Json,
-                UpdateState = EnabledWhenHealthy,
-            })
+                var size = ArgumentOf(context, RunSizeArgument);
+                return string.IsNullOrWhiteSpace(size)
+                    ? JsonContent.Create(new { })
+                    : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
+            },
+            new InteractionInput
+            {
+                Name = RunSizeArgument,
+                Label = "Users",
+                Description = "How many users to ingest; empty for the schedule's size.",
+                InputType = InputType.Number,
+                Required = false,
+            });
+        startRun.IsHighlighted = true;
+
+        return ingestor
+            .WithHttpCommand("/runs", "Start a run", Endpoint, StartRunCommand, startRun)
             .WithHttpCommand("/schedule", "Pause the schedule", Endpoint, PauseScheduleCommand, ScheduleCommand(paused: true, apiKey))
             .WithHttpCommand("/schedule", "Resume the schedule", Endpoint, ResumeScheduleCommand, ScheduleCommand(paused: false, apiKey))
-            .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
-            .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/runs"), "Runs")
-            .WithUrl(ReferenceExpression.Create($"{ingestor.GetEndpoint(Endpoint)}/schedule"), "Schedule");
+            .WithApiLinks(("/runs", "Runs"), ("/schedule", "Schedule"));
     }
 
     /// <summary>
@@ -88,54 +76,39 @@ public static class PipelineDashboardExtensions
         ArgumentNullException.ThrowIfNull(processor);
         ArgumentNullException.ThrowIfNull(apiKey);
 
-        return processor
-            .WithHttpCommand("/dead-letters/replay", "Replay dead letters", Endpoint, ReplayDeadLettersCommand, new HttpCommandOptions
+        var replay = ApiCommand(
+            HttpMethod.Post,
+            "Sends every dead letter of one rejection code back to the topic it came from, once (POST /dead-letters/replay).",
+            "ArrowRepeatAll",
+            apiKey,
+            context =>
             {
-                Method = HttpMethod.Post,
-                Description = "Sends every dead letter of one rejection code back to the topic it came from, once (POST /dead-letters/replay).",
-                IconName = "ArrowRepeatAll",
-                ConfirmationMessage = "Replay every dead letter of this code? Each is sent once; one replayed before is skipped.",
-                Arguments =
-                [
-                    new InteractionInput
-                    {
-                        Name = ReplayCodeArgument,
-                        Label = "Rejection code",
-                        Description = "The dead-letter code to replay (dlq-error-code), e.g. field_too_long or store_rejected; see /dead-letters/summary.",
-                        InputType = InputType.Text,
-                        Required = true,
-                    },
-                ],
-                PrepareRequest = async context =>
-                {
-                    var code = ArgumentOf(context, ReplayCodeArgument);
+                // Never "every dead letter" by accident: the command replays one code.
+                var code = ArgumentOf(context, ReplayCodeArgument);
+                return string.IsNullOrWhiteSpace(code)
+                    ? throw new InvalidOperationException($"Give the rejection code to replay (argument '{ReplayCodeArgument}').")
+                    : JsonContent.Create(new { code = code.Trim() });
+            },
+            new InteractionInput
+            {
+                Name = ReplayCodeArgument,
+                Label = "Rejection code",
+                Description = "The dead-letter code to replay (dlq-error-code), e.g. field_too_long or store_rejected; see /dead-letters/summary.",
+                InputType = InputType.Text,
+                Required = true,
+            });
+        replay.ConfirmationMessage = "Replay every dead letter of this code? Each is sent once; one replayed before is skipped.";
 
-                    // Never "every dead letter" by accident: the command replays one code.
-                    if (string.IsNullOrWhiteSpace(code))
-                    {
-                        throw new InvalidOperationException($"Give the rejection code to replay (argument '{ReplayCodeArgument}').");
-                    }
-
-                    context.Request.Content = JsonContent.Create(new { code = code.Trim() });
-                    await AddApiKeyAsync(context, apiKey);
-                },
-                ResultMode = HttpCommandResultMode.Json,
-                UpdateState = EnabledWhenHealthy,
-            })
-            .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
-            .WithUrl(ReferenceExpression.Create($"{processor.GetEndpoint(Endpoint)}/dead-letters"), "Dead letters")
-            .WithUrl(ReferenceExpression.Create($"{processor.GetEndpoint(Endpoint)}/dead-letters/summary"), "Dead-letter counts");
+        return processor
+            .WithHttpCommand("/dead-letters/replay", "Replay dead letters", Endpoint, ReplayDeadLettersCommand, replay)
+            .WithApiLinks(("/dead-letters", "Dead letters"), ("/dead-letters/summary", "Dead-letter counts"));
     }
 
     /// <summary>Links the sink's stored users: the newest (<c>/users</c>) and their count (<c>/users/count</c>).</summary>
     public static IResourceBuilder<ProjectResource> WithStoredUsersLinks(this IResourceBuilder<ProjectResource> sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
-
-        return sink
-            .WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API")
-            .WithUrl(ReferenceExpression.Create($"{sink.GetEndpoint(Endpoint)}/users"), "Users")
-            .WithUrl(ReferenceExpression.Create($"{sink.GetEndpoint(Endpoint)}/users/count"), "User count");
+        return sink.WithApiLinks(("/users", "Users"), ("/users/count", "User count"));
     }
 
     /// <summary>Adds the API key (the parameter's value) to a command's request.</summary>
@@ -150,19 +123,54 @@ public static class PipelineDashboardExtensions
     private static string? ArgumentOf(HttpCommandRequestContext context, string name) =>
         context.Arguments?.ContainsName(name) == true ? context.Arguments.GetString(name) : null;
 
-    private static HttpCommandOptions ScheduleCommand(bool paused, IResourceBuilder<ParameterResource> apiKey) => new()
+    private static HttpCommandOptions ScheduleCommand(bool paused, IResourceBuilder<ParameterResource> apiKey) => ApiCommand(
+        HttpMethod.Put,
+        paused ? "Stops scheduled runs (PUT /schedule {\"paused\":true})." : "Starts scheduled runs again (PUT /schedule {\"paused\":false}).",
+        paused ? "Pause" : "Play",
+        apiKey,
+        _ => JsonContent.Create(new { paused }));
+
+    /// <summary>
+    /// A command that calls the service's API with <paramref name="method"/>, a JSON body from <paramref name="body"/> and
+    /// the API key; enabled while the service reports healthy; showing the API's JSON answer.
+    /// </summary>
+    private static HttpCommandOptions ApiCommand(
+        HttpMethod method, string description, string icon, IResourceBuilder<ParameterResource> apiKey,
+        Func<HttpCommandRequestContext, HttpContent> body, InteractionInput? argument = null)
     {
-        Method = HttpMethod.Put,
-        Description = paused ? "Stops scheduled runs (PUT /schedule {\"paused\":true})." : "Starts scheduled runs again (PUT /schedule {\"paused\":false}).",
-        IconName = paused ? "Pause" : "Play",
-        PrepareRequest = async context =>
+        var options = new HttpCommandOptions
         {
-            context.Request.Content = JsonContent.Create(new { paused });
-            await AddApiKeyAsync(context, apiKey);
-        },
-        ResultMode = HttpCommandResultMode.Json,
-        UpdateState = EnabledWhenHealthy,
-    };
+            Method = method,
+            Description = description,
+            IconName = icon,
+            PrepareRequest = async context =>
+            {
+                context.Request.Content = body(context);
+                await AddApiKeyAsync(context, apiKey);
+            },
+            ResultMode = HttpCommandResultMode.Json,
+            UpdateState = EnabledWhenHealthy,
+        };
+        if (argument is not null)
+        {
+            options.Arguments = [argument];
+        }
+
+        return options;
+    }
+
+    /// <summary>Names the service's endpoint "API" and links pages of it.</summary>
+    private static IResourceBuilder<ProjectResource> WithApiLinks(
+        this IResourceBuilder<ProjectResource> service, params (string Path, string Text)[] links)
+    {
+        service.WithUrlForEndpoint(Endpoint, url => url.DisplayText = "API");
+        foreach (var (path, text) in links)
+        {
+            service.WithUrl(ReferenceExpression.Create($"{service.GetEndpoint(Endpoint)}{path}"), text);
+        }
+
+        return service;
+    }
 
     private static ResourceCommandState EnabledWhenHealthy(UpdateCommandStateContext context) =>
         context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;

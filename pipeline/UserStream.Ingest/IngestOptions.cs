@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using UserStream.Contracts;
-using UserStream.Streaming.Hosting;
 
 namespace UserStream.Ingest;
 

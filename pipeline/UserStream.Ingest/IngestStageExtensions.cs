@@ -1,19 +1,10 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using UserStream.Ingest.Endpoints;
-using UserStream.Ingest.Ledger;
 using UserStream.Ingest.Producing;
-using UserStream.Ingest.Runs;
-using UserStream.Ingest.Schedule;
-using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
 using UserStream.Ingest.Sources.RandomUser;
-using UserStream.Ingest.Telemetry;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Ingest;
 

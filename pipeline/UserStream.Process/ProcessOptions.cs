@@ -1,10 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-using UserStream.Contracts;
-using UserStream.Process.Validation;
-using UserStream.Streaming.DeadLettering;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Process;
 
 /// <summary>The process stage's settings. Section <c>Process</c>; validated at startup.</summary>

@@ -2,16 +2,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using UserStream.Process.DeadLettering;
-using UserStream.Process.Routing;
-using UserStream.Process.Validation;
 using UserStream.Process.Worker;
-using UserStream.Streaming.DeadLettering;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Process;
 

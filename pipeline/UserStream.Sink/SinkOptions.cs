@@ -1,11 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
-using Polly;
 using Polly.Retry;
-using UserStream.Streaming.Resilience;
-using UserStream.Contracts;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Sink;
 

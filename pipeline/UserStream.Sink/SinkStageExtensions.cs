@@ -4,16 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using UserStream.Sink.Api;
-using UserStream.Sink.Consuming;
-using UserStream.Sink.DeadLettering;
-using UserStream.Sink.Store;
 using UserStream.Sink.Store.Postgres;
-using UserStream.Sink.Telemetry;
-using UserStream.Sink.Writing;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Sink;
 

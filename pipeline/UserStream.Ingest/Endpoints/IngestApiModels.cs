@@ -1,7 +1,3 @@
-using System.Globalization;
-using UserStream.Ingest.Runs;
-using UserStream.Ingest.Schedule;
-
 namespace UserStream.Ingest.Endpoints;
 
 /// <summary>Body of <c>POST /runs</c> (optional): how many users to fetch.</summary>

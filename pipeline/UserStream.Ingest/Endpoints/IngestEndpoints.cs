@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.ComponentModel.DataAnnotations;
 using System.Xml;
 using Microsoft.AspNetCore.Builder;
@@ -7,12 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using UserStream.Ingest.Ledger;
-using UserStream.Ingest.Runs;
-using UserStream.Ingest.Schedule;
-using UserStream.Streaming.Hosting;
 
 namespace UserStream.Ingest.Endpoints;
 

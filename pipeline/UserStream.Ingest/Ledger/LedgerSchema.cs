@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace UserStream.Ingest.Ledger;
 
 /// <summary>

@@ -1,26 +1,7 @@
-using Npgsql;
-using UserStream.Ingest.Runs;
-
 namespace UserStream.Ingest.Ledger;
 
 /// <summary>A second run was refused by the database: another one is recorded as running.</summary>
-internal sealed class RunAlreadyRecordedException : Exception
-{
-    public RunAlreadyRecordedException()
-        : base("another run is recorded as running")
-    {
-    }
-
-    public RunAlreadyRecordedException(string message)
-        : base(message)
-    {
-    }
-
-    public RunAlreadyRecordedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
+internal sealed class RunAlreadyRecordedException(Exception inner) : Exception("another run is recorded as running", inner);
 
 /// <summary>The run ledger: table <c>ingest_runs</c> of the pipeline database, one row per run.</summary>
 internal sealed class RunLedger(NpgsqlDataSource database)
@@ -45,7 +26,7 @@ internal sealed class RunLedger(NpgsqlDataSource database)
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "ingest_runs_one_running_idx")
         {
-            throw new RunAlreadyRecordedException("another run is recorded as running", e);
+            throw new RunAlreadyRecordedException(e);
         }
     }
 

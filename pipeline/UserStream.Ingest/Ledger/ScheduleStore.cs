@@ -1,6 +1,3 @@
-using Npgsql;
-using UserStream.Ingest.Schedule;
-
 namespace UserStream.Ingest.Ledger;
 
 /// <summary>

@@ -1,15 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
-using Polly;
-using UserStream.Contracts;
-using UserStream.Ingest.Runs;
-using UserStream.Ingest.Sources;
-using UserStream.Ingest.Telemetry;
 using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Resilience;
-using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Ingest.Producing;

@@ -1,13 +1,3 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using UserStream.Ingest.Ledger;
-using UserStream.Ingest.Schedule;
-using UserStream.Ingest.Sources;
-using UserStream.Streaming.Telemetry;
-
 namespace UserStream.Ingest.Runs;
 
 /// <summary>The answer to a request to start a run.</summary>

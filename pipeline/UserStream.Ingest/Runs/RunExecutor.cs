@@ -1,15 +1,7 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Polly;
 using Polly.Retry;
-using UserStream.Ingest.Ledger;
 using UserStream.Ingest.Producing;
-using UserStream.Ingest.Sources;
-using UserStream.Ingest.Telemetry;
-using UserStream.Streaming.Resilience;
 
 namespace UserStream.Ingest.Runs;
 

@@ -1,5 +1,3 @@
-using UserStream.Streaming.Hosting;
-
 namespace UserStream.Ingest.Schedule;
 
 /// <summary>

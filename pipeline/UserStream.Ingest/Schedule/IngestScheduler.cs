@@ -1,12 +1,3 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Polly;
-using UserStream.Ingest.Ledger;
-using UserStream.Ingest.Runs;
-using UserStream.Streaming.Resilience;
-
 namespace UserStream.Ingest.Schedule;
 
 /// <summary>

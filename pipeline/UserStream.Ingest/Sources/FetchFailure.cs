@@ -51,20 +51,6 @@ internal sealed class FetchAttemptException : Exception
         RetryAfter = retryAfter;
     }
 
-    public FetchAttemptException()
-    {
-    }
-
-    public FetchAttemptException(string message)
-        : base(message)
-    {
-    }
-
-    public FetchAttemptException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
     public FetchFailure Reason { get; }
     public bool Retryable { get; } = true;
     public TimeSpan? RetryAfter { get; }
@@ -78,20 +64,6 @@ internal sealed class FetchFailedException : Exception
     {
         Reason = reason;
         Attempts = attempts;
-    }
-
-    public FetchFailedException()
-    {
-    }
-
-    public FetchFailedException(string message)
-        : base(message)
-    {
-    }
-
-    public FetchFailedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
     }
 
     public FetchFailure Reason { get; }

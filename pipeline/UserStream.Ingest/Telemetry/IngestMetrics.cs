@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Ingest.Telemetry;
 

@@ -1,13 +1,9 @@
-using System.ComponentModel.DataAnnotations;
-using Confluent.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
-using UserStream.Streaming.DeadLettering;
-using UserStream.Streaming.Hosting;
 
 namespace UserStream.Process.DeadLettering;
 

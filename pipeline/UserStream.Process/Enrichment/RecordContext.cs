@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Process.Enrichment;
 
 /// <summary>What the record's envelope tells about the user: when it was ingested and by which run.</summary>

@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using UserStream.Contracts;
-using UserStream.Process.Validation;
 
 namespace UserStream.Process.Enrichment;
 

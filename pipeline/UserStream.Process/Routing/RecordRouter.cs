@@ -1,13 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
-using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using UserStream.Contracts;
 using UserStream.Process.Enrichment;
-using UserStream.Process.Validation;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Process.Routing;

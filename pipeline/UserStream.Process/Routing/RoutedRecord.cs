@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-
 namespace UserStream.Process.Routing;
 
 /// <summary>Where one input record goes: its users_enriched record, or its dead letter.</summary>

@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Process.Validation;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Process.Validation;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Unicode;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Process.Validation;
 

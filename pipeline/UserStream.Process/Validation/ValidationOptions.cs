@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace UserStream.Process.Validation;
 
 /// <summary>Limits a users_created record must respect. Section <c>Process:Validation</c>.</summary>

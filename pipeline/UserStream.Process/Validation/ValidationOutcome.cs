@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Process.Validation;
 

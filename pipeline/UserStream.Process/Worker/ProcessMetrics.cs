@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using UserStream.Process.Routing;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Process.Worker;
 

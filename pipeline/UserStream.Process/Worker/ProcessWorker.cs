@@ -1,9 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using UserStream.Process.Routing;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Resilience;
 
 namespace UserStream.Process.Worker;

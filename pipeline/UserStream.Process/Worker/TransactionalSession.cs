@@ -1,8 +1,4 @@
-using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
 using Polly;
-using UserStream.Process.Routing;
-using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Resilience;
 
 namespace UserStream.Process.Worker;

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using UserStream.Contracts;
 
 namespace UserStream.Sink.Api;
 

@@ -1,8 +1,6 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using UserStream.Sink.Store;
 
 namespace UserStream.Sink.Api;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace UserStream.Sink.Cassandra;
 
 /// <summary>

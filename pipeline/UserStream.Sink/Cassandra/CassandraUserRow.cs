@@ -1,6 +1,3 @@
-using UserStream.Contracts;
-using UserStream.Sink.Store;
-
 namespace UserStream.Sink.Cassandra;
 
 /// <summary>A column of <c>created_users</c> and its CQL type.</summary>

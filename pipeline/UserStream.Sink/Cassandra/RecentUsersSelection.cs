@@ -1,5 +1,3 @@
-using UserStream.Contracts;
-
 namespace UserStream.Sink.Cassandra;
 
 /// <summary>An entry of <c>created_users_by_day</c>: a user id and the ingestion time it was indexed at.</summary>

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Sink.Consuming;
 
 /// <summary>The batch in hand: its consumed records (whose offsets are committed when it is done) and their fate.</summary>

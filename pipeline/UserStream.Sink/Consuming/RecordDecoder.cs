@@ -1,8 +1,4 @@
 using System.Text.Json;
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Sink.Store;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Sink.Consuming;
 

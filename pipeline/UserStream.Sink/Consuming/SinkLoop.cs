@@ -1,12 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
-using UserStream.Sink.DeadLettering;
-using UserStream.Sink.Telemetry;
-using UserStream.Sink.Writing;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Sink.Consuming;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Sink.Consuming;
 
 /// <summary>What became of a consumed record.</summary>

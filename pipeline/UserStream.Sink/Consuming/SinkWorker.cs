@@ -1,12 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using UserStream.Sink.DeadLettering;
-using UserStream.Sink.Store;
-using UserStream.Sink.Telemetry;
-using UserStream.Sink.Writing;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Sink.Consuming;
 
 /// <summary>

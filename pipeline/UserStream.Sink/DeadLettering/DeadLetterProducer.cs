@@ -1,15 +1,4 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Polly;
 using Polly.Retry;
-using UserStream.Contracts;
-using UserStream.Sink.Consuming;
-using UserStream.Sink.Telemetry;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Resilience;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Sink.DeadLettering;
@@ -20,46 +9,15 @@ namespace UserStream.Sink.DeadLettering;
 /// A batch's dead letters are sent together by <see cref="SendAllAsync"/>, which retries the ones the broker
 /// did not acknowledge with backoff (<c>Sink:Retry</c>) until every one is, health Degraded meanwhile.
 /// </summary>
-public sealed partial class DeadLetterProducer : IDisposable
+public sealed partial class DeadLetterProducer(
+    KafkaClientFactory clients, IOptions<SinkOptions> options, SinkTracing tracing, SinkMetrics metrics, WorkerHealth health,
+    TimeProvider time, ILogger<DeadLetterProducer> logger) : IDisposable
 {
     public const string Stage = DeadLetterStages.Sink;
 
     private readonly Lock _gate = new();
-    private readonly KafkaClientFactory _clients;
-    private readonly IOptions<SinkOptions> _options;
-    private readonly SinkTracing _tracing;
-    private readonly SinkMetrics _metrics;
-    private readonly WorkerHealth _health;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResiliencePipeline _pipeline = RetryUntilAcknowledged(options.Value.Retry, metrics, health, logger).ToPipeline(time);
     private IProducer<string, byte[]>? _producer;
-
-    public DeadLetterProducer(
-        KafkaClientFactory clients, IOptions<SinkOptions> options, SinkTracing tracing, SinkMetrics metrics, WorkerHealth health,
-        TimeProvider time, ILogger<DeadLetterProducer> logger)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        _clients = clients;
-        _options = options;
-        _tracing = tracing;
-        _metrics = metrics;
-        _health = health;
-        _time = time;
-        _logger = logger;
-        var strategy = options.Value.Retry.RetryForever("dead-letter-send");
-        strategy.ShouldHandle = args => ValueTask.FromResult(
-            args.Outcome.Exception is DeadLettersNotAcknowledgedException && !args.Context.CancellationToken.IsCancellationRequested);
-        strategy.OnRetry = args =>
-        {
-            var failure = (DeadLettersNotAcknowledgedException)args.Outcome.Exception!;
-            _metrics.DeadLetterRetried();
-            _health.Waiting($"the dead-letter topic did not acknowledge {failure.Failed} record(s) ({failure.FirstReason}); fetching paused, nothing committed");
-            LogNotAcknowledged(_logger, failure, failure.Failed, failure.Sent, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
-            return ValueTask.CompletedTask;
-        };
-        _pipeline = strategy.ToPipeline(time);
-    }
 
     /// <summary>
     /// Sends every record of <paramref name="records"/> (each with its rejection) and completes when the broker
@@ -104,13 +62,13 @@ public sealed partial class DeadLetterProducer : IDisposable
         {
             if (retried)
             {
-                _health.WaitOver();
+                health.WaitOver();
             }
         }
 
         if (retried)
         {
-            LogAcknowledged(_logger, records.Count);
+            LogAcknowledged(logger, records.Count);
         }
     }
 
@@ -119,11 +77,11 @@ public sealed partial class DeadLetterProducer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(record);
         var rejection = record.Rejection ?? throw new ArgumentException("The record has no rejection.", nameof(record));
-        var message = DeadLetters.For(record.Consumed, rejection, Stage, _time.GetUtcNow());
-        var topic = _options.Value.DeadLetterTopic;
+        var message = DeadLetters.For(record.Consumed, rejection, Stage, time.GetUtcNow());
+        var topic = options.Value.DeadLetterTopic;
 
         var previous = Activity.Current;
-        using var send = KafkaTracing.StartSend(_tracing.Source, topic, message.Key, message.Headers, record.Process?.Context ?? default);
+        using var send = KafkaTracing.StartSend(tracing.Source, topic, message.Key, message.Headers, record.Process?.Context ?? default);
         Activity.Current = previous;
         send?.SetTag("error.type", rejection.Code);
         var producer = Producer();
@@ -142,7 +100,24 @@ public sealed partial class DeadLetterProducer : IDisposable
             throw;
         }
 
-        _metrics.DeadLettered(rejection.Code);
+        metrics.DeadLettered(rejection.Code);
+    }
+
+    /// <summary>Sends again, for as long as it takes, the dead letters the broker did not acknowledge; health Degraded meanwhile.</summary>
+    private static RetryStrategyOptions RetryUntilAcknowledged(StoreRetryOptions retry, SinkMetrics metrics, WorkerHealth health, ILogger logger)
+    {
+        var strategy = retry.RetryForever("dead-letter-send");
+        strategy.ShouldHandle = args => ValueTask.FromResult(
+            args.Outcome.Exception is DeadLettersNotAcknowledgedException && !args.Context.CancellationToken.IsCancellationRequested);
+        strategy.OnRetry = args =>
+        {
+            var failure = (DeadLettersNotAcknowledgedException)args.Outcome.Exception!;
+            metrics.DeadLetterRetried();
+            health.Waiting($"the dead-letter topic did not acknowledge {failure.Failed} record(s) ({failure.FirstReason}); fetching paused, nothing committed");
+            LogNotAcknowledged(logger, failure, failure.Failed, failure.Sent, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+            return ValueTask.CompletedTask;
+        };
+        return strategy;
     }
 
     public void Dispose()
@@ -162,7 +137,7 @@ public sealed partial class DeadLetterProducer : IDisposable
     {
         lock (_gate)
         {
-            return _producer ??= _clients.CreateProducer(KafkaClientShapes.Idempotent);
+            return _producer ??= clients.CreateProducer(KafkaClientShapes.Idempotent);
         }
     }
 

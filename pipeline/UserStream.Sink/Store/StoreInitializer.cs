@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using UserStream.Streaming.Resilience;
 
 namespace UserStream.Sink.Store;
 

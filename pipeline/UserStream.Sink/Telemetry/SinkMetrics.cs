@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Sink.Telemetry;
 

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using UserStream.Sink.Consuming;
-using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Sink.Telemetry;

@@ -1,15 +1,4 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Polly;
 using Polly.Retry;
-using UserStream.Contracts;
-using UserStream.Sink.Consuming;
-using UserStream.Sink.Store;
-using UserStream.Sink.Telemetry;
-using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Resilience;
 
 namespace UserStream.Sink.Writing;
 

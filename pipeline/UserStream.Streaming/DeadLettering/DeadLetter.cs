@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Text;
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Streaming.DeadLettering;
 

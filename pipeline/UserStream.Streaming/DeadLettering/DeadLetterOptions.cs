@@ -1,6 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-using UserStream.Contracts;
-
 namespace UserStream.Streaming.DeadLettering;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Streaming.DeadLettering;
 
 /// <summary>

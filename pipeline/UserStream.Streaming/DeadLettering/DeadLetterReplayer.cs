@@ -1,11 +1,5 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Text.Json;
-using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
@@ -48,39 +42,22 @@ public sealed class DeadLetterReplayException(string message, ReplayResult progr
 /// (one more than the dead letter carried). Its trace starts at a <c>replay {topic}</c> span linked to the dead
 /// letter's trace. Nothing replays on its own: only <see cref="TryReplay"/> sends.
 /// </remarks>
-public sealed partial class DeadLetterReplayer : IDisposable
+public sealed partial class DeadLetterReplayer(
+    KafkaClientFactory clients, string deadLetterTopic, DeadLetterOptions options, StageTelemetry telemetry, ILogger logger, TimeProvider time)
+    : IDisposable
 {
     public const string CodeTag = "code";
 
     /// <summary>The replayed counter's name after the stage's prefix: <c>userstream.&lt;stage&gt;.dead_letters.replayed</c>.</summary>
     public const string ReplayedMetricSuffix = "dead_letters.replayed";
 
-    private readonly KafkaClientFactory _clients;
-    private readonly string _topic;
-    private readonly DeadLetterOptions _options;
-    private readonly StageTelemetry _telemetry;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _replayed = telemetry.Meter.CreateCounter<long>(
+        MetricNameOf(telemetry), "{record}", "Dead letters replayed to their source topic (committed), by code");
+
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public DeadLetterReplayer(
-        KafkaClientFactory clients, string deadLetterTopic, DeadLetterOptions options, StageTelemetry telemetry, ILogger logger, TimeProvider time)
-    {
-        ArgumentNullException.ThrowIfNull(telemetry);
-        _clients = clients;
-        _topic = deadLetterTopic;
-        _options = options;
-        _telemetry = telemetry;
-        _logger = logger;
-        _time = time;
-        ReplayedMetricName = $"{telemetry.Name.ToLowerInvariant()}.{ReplayedMetricSuffix}";
-        _replayed = telemetry.Meter.CreateCounter<long>(
-            ReplayedMetricName, "{record}", "Dead letters replayed to their source topic (committed), by code");
-    }
-
     /// <summary>The counter of replayed dead letters (tag <see cref="CodeTag"/>), e.g. <c>userstream.process.dead_letters.replayed</c>.</summary>
-    public string ReplayedMetricName { get; }
+    public string ReplayedMetricName { get; } = MetricNameOf(telemetry);
 
     /// <summary>
     /// Runs a replay, or returns null at once when one is running in this process. Blocking (librdkafka): call it
@@ -109,31 +86,31 @@ public sealed partial class DeadLetterReplayer : IDisposable
     private ReplayResult Replay(ReplayRequest request, CancellationToken cancellationToken)
     {
         var tally = new Tally();
-        using var producer = _clients.CreateProducer(KafkaClientShapes.Transactional(_options.ReplayTransactionalId, _options.TransactionTimeout));
-        using var consumer = _clients.CreateConsumer(PartitionRange.ReaderGroup, KafkaClientShapes.AssignedReader);
+        using var producer = clients.CreateProducer(KafkaClientShapes.Transactional(options.ReplayTransactionalId, options.TransactionTimeout));
+        using var consumer = clients.CreateConsumer(PartitionRange.ReaderGroup, KafkaClientShapes.AssignedReader);
         var batch = new List<(ConsumeResult<string, byte[]> Record, DeadLetter Letter)>();
         try
         {
-            producer.InitTransactions(_options.OperationTimeout);
+            producer.InitTransactions(options.OperationTimeout);
             var replayed = ReadMarkers(consumer, cancellationToken);
-            LogStarted(_logger, _options.ReplayTransactionalId, request.Filter, replayed.Count);
+            LogStarted(logger, options.ReplayTransactionalId, request.Filter, replayed.Count);
 
             // Every partition's end as it is before anything is sent: dead letters that arrive during the replay (its
             // own records rejected again among them, in any partition) wait for the next replay asked for, so a
             // replay never replays its own rejects.
-            var ranges = PartitionRange.PartitionsOf(consumer, _topic, _options.OperationTimeout)
-                .Select(partition => (Partition: partition, Watermarks: consumer.QueryWatermarkOffsets(partition, _options.OperationTimeout)))
+            var ranges = PartitionRange.PartitionsOf(consumer, deadLetterTopic, options.OperationTimeout)
+                .Select(partition => (Partition: partition, Watermarks: consumer.QueryWatermarkOffsets(partition, options.OperationTimeout)))
                 .ToList();
             var progress = new RangeProgress();
             foreach (var (partition, watermarks) in ranges)
             {
                 var records = PartitionRange.Read(
-                    consumer, partition, watermarks.Low.Value, watermarks.High.Value, progress, _time, _options.OperationTimeout, null, cancellationToken);
+                    consumer, partition, watermarks.Low.Value, watermarks.High.Value, progress, time, options.OperationTimeout, null, cancellationToken);
                 foreach (var record in records)
                 {
                     var letter = DeadLetter.From(record, 0);
                     // Never back into the dead letters or the markers, whatever a header claims.
-                    if (letter.SourceTopic is null || letter.SourceTopic == _topic || letter.SourceTopic == _options.ReplayTopic
+                    if (letter.SourceTopic is null || letter.SourceTopic == deadLetterTopic || letter.SourceTopic == options.ReplayTopic
                         || !request.Filter.Matches(letter))
                     {
                         continue;
@@ -151,7 +128,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
                     else
                     {
                         batch.Add((record, letter));
-                        if (batch.Count >= _options.ReplayBatchSize)
+                        if (batch.Count >= options.ReplayBatchSize)
                         {
                             Commit(producer, batch, tally, cancellationToken);
                         }
@@ -161,14 +138,14 @@ public sealed partial class DeadLetterReplayer : IDisposable
 
             Commit(producer, batch, tally, cancellationToken);
             var result = tally.Result();
-            LogFinished(_logger, result.Selected, result.Sent, result.Skipped, result.Remaining);
+            LogFinished(logger, result.Selected, result.Sent, result.Skipped, result.Remaining);
             return result;
         }
         catch (Exception e) when (e is KafkaException or TimeoutException)
         {
             var fenced = e is KafkaException { Error.Code: ErrorCode.Local_Fenced or ErrorCode.ProducerFenced or ErrorCode.InvalidProducerEpoch };
             var progress = tally.Result(uncounted: batch.Count);
-            LogFailed(_logger, e, progress.Sent, fenced);
+            LogFailed(logger, e, progress.Sent, fenced);
             throw new DeadLetterReplayException(
                 fenced
                     ? "Another replay (another instance of the stage) took over; this one stopped."
@@ -186,11 +163,11 @@ public sealed partial class DeadLetterReplayer : IDisposable
     {
         var replayed = new HashSet<string>(StringComparer.Ordinal);
         var progress = new RangeProgress();
-        foreach (var partition in PartitionRange.PartitionsOf(consumer, _options.ReplayTopic, _options.OperationTimeout))
+        foreach (var partition in PartitionRange.PartitionsOf(consumer, options.ReplayTopic, options.OperationTimeout))
         {
-            var watermarks = consumer.QueryWatermarkOffsets(partition, _options.OperationTimeout);
+            var watermarks = consumer.QueryWatermarkOffsets(partition, options.OperationTimeout);
             foreach (var marker in PartitionRange.Read(
-                consumer, partition, watermarks.Low.Value, watermarks.High.Value, progress, _time, _options.OperationTimeout, null, cancellationToken))
+                consumer, partition, watermarks.Low.Value, watermarks.High.Value, progress, time, options.OperationTimeout, null, cancellationToken))
             {
                 if (marker.Message.Key is { } key && marker.Message.Value is not null)
                 {
@@ -217,7 +194,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
         producer.BeginTransaction();
         try
         {
-            var now = _time.GetUtcNow();
+            var now = time.GetUtcNow();
             foreach (var (record, letter) in batch)
             {
                 var message = Replayed(record, letter.Id);
@@ -228,14 +205,14 @@ public sealed partial class DeadLetterReplayer : IDisposable
                 }
 
                 producer.Produce(letter.SourceTopic!, message);
-                producer.Produce(_options.ReplayTopic, new Message<string, byte[]>
+                producer.Produce(options.ReplayTopic, new Message<string, byte[]>
                 {
                     Key = letter.Id,
                     Value = JsonSerializer.SerializeToUtf8Bytes(new ReplayMarker(now, letter.SourceTopic!), JsonSerializerOptions.Web),
                 });
             }
 
-            producer.CommitTransaction(_options.OperationTimeout);
+            producer.CommitTransaction(options.OperationTimeout);
             committed = true;
         }
         catch (Exception e) when (e is KafkaException or OperationCanceledException)
@@ -291,7 +268,7 @@ public sealed partial class DeadLetterReplayer : IDisposable
     {
         var deadLetterContext = KafkaTracing.Extract(record.Message.Headers);
         ActivityLink[]? links = deadLetterContext == default ? null : [new ActivityLink(deadLetterContext)];
-        var span = _telemetry.Source.StartActivity($"replay {_topic}", ActivityKind.Producer, parentContext: default, links: links);
+        var span = telemetry.Source.StartActivity($"replay {deadLetterTopic}", ActivityKind.Producer, parentContext: default, links: links);
         Activity.Current = null;
         if (span is { IsAllDataRequested: true })
         {
@@ -310,14 +287,16 @@ public sealed partial class DeadLetterReplayer : IDisposable
     {
         try
         {
-            producer.AbortTransaction(_options.OperationTimeout);
+            producer.AbortTransaction(options.OperationTimeout);
         }
         catch (KafkaException e)
         {
             // A fenced or fatally failed producer cannot abort; the broker (or the next replayer) aborts it.
-            LogAbortFailed(_logger, e.Error.Reason);
+            LogAbortFailed(logger, e.Error.Reason);
         }
     }
+
+    private static string MetricNameOf(StageTelemetry telemetry) => $"{telemetry.Name.ToLowerInvariant()}.{ReplayedMetricSuffix}";
 
     public void Dispose() => _gate.Dispose();
 

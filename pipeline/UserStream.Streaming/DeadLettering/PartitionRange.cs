@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-
 namespace UserStream.Streaming.DeadLettering;
 
 /// <summary>Reading a range of one partition with an assigned consumer (<see cref="Kafka.KafkaClientShapes.AssignedReader"/>).</summary>

@@ -1,12 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using Npgsql;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Streaming.Hosting;

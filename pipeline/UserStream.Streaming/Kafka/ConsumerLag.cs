@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-
 namespace UserStream.Streaming.Kafka;
 
 /// <summary>Records not yet consumed, per assigned partition, from the consumer's cached watermarks and positions.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using Confluent.Kafka;
-using UserStream.Contracts;
-
 namespace UserStream.Streaming.Kafka;
 
 /// <summary>Why a record was rejected: a stable machine-readable code and a sentence for people.</summary>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using Confluent.Kafka;
 
 namespace UserStream.Streaming.Kafka;
 

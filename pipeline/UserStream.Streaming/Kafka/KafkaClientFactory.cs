@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Microsoft.Extensions.Options;
-
 namespace UserStream.Streaming.Kafka;
 
 /// <summary>

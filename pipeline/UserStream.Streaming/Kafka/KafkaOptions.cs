@@ -1,6 +1,4 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
-using UserStream.Contracts;
 
 namespace UserStream.Streaming.Kafka;
 

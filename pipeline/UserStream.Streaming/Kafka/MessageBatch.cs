@@ -1,5 +1,4 @@
 using System.Collections;
-using Confluent.Kafka;
 
 namespace UserStream.Streaming.Kafka;
 

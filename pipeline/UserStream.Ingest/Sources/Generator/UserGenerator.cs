@@ -1,13 +1,9 @@
 using System.Buffers;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Bogus;
-using Microsoft.Extensions.Options;
-using UserStream.Ingest.Telemetry;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Ingest.Sources.Generator;
 

@@ -1,16 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Polly;
 using Polly.Retry;
 using Polly.Timeout;
-using UserStream.Ingest.Telemetry;
 using UserStream.Streaming.IO;
-using UserStream.Streaming.Resilience;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Ingest.Sources.RandomUser;
 

@@ -1,6 +1,3 @@
-using Npgsql;
-using UserStream.Contracts;
-
 namespace UserStream.Sink.Store.Postgres;
 
 /// <summary>

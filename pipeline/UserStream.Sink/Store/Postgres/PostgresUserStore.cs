@@ -1,7 +1,3 @@
-using Npgsql;
-using UserStream.Contracts;
-using UserStream.Sink.Writing;
-
 namespace UserStream.Sink.Store.Postgres;
 
 /// <summary>
