@@ -43,4 +43,16 @@ public static class ServiceInstance
 
         return builder;
     }
+
+    /// <summary>
+    /// What every pipeline stage's host adds to the service defaults: this replica's instance id under
+    /// <c>{section}:InstanceId</c> (<see cref="UseInstanceIdFor"/>: its transactional id, static group membership and
+    /// run ownership are made from it) and the Kafka health check (<see cref="PipelineKafkaExtensions.AddKafkaHealthCheck"/>).
+    /// </summary>
+    public static TBuilder AddStageDefaults<TBuilder>(this TBuilder builder, string section)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(section);
+        return builder.UseInstanceIdFor(section + ":InstanceId").AddKafkaHealthCheck();
+    }
 }

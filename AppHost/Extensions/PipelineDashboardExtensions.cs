@@ -46,14 +46,7 @@ public static class PipelineDashboardExtensions
                     ? JsonContent.Create(new { })
                     : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
             },
-            new InteractionInput
-            {
-                Name = RunSizeArgument,
-                Label = "Users",
-                Description = "How many users to ingest; empty for the schedule's size.",
-                InputType = InputType.Number,
-                Required = false,
-            });
+            Argument(RunSizeArgument, "Users", "How many users to ingest; empty for the schedule's size.", InputType.Number, required: false));
         startRun.IsHighlighted = true;
 
         return ingestor
@@ -89,14 +82,12 @@ public static class PipelineDashboardExtensions
                     ? throw new InvalidOperationException($"Give the rejection code to replay (argument '{ReplayCodeArgument}').")
                     : JsonContent.Create(new { code = code.Trim() });
             },
-            new InteractionInput
-            {
-                Name = ReplayCodeArgument,
-                Label = "Rejection code",
-                Description = "The dead-letter code to replay (dlq-error-code), e.g. field_too_long or store_rejected; see /dead-letters/summary.",
-                InputType = InputType.Text,
-                Required = true,
-            });
+            Argument(
+                ReplayCodeArgument,
+                "Rejection code",
+                "The dead-letter code to replay (dlq-error-code), e.g. field_too_long or store_rejected; see /dead-letters/summary.",
+                InputType.Text,
+                required: true));
         replay.ConfirmationMessage = "Replay every dead letter of this code? Each is sent once; one replayed before is skipped.";
 
         return processor
@@ -158,6 +149,9 @@ public static class PipelineDashboardExtensions
 
         return options;
     }
+
+    private static InteractionInput Argument(string name, string label, string description, InputType type, bool required) =>
+        new() { Name = name, Label = label, Description = description, InputType = type, Required = required };
 
     /// <summary>Names the service's endpoint "API" and links pages of it.</summary>
     private static IResourceBuilder<ProjectResource> WithApiLinks(

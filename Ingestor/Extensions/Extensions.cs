@@ -5,9 +5,6 @@ namespace UserStream.Services.Ingestor;
 
 internal static class Extensions
 {
-    /// <summary>Configuration key of the ingestor instance's id, recorded as the owner of the runs it starts.</summary>
-    private const string InstanceIdKey = "Ingest:InstanceId";
-
     /// <summary>
     /// The ingest stage with its Aspire clients: the pipeline database (run ledger) through Aspire.Npgsql,
     /// which the stage's <c>AddPipelineDatabase</c> then leaves in place, and the Kafka health check.
@@ -16,9 +13,8 @@ internal static class Extensions
     /// </summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.UseInstanceIdFor(InstanceIdKey);
+        builder.AddStageDefaults(IngestOptions.SectionName);
         builder.AddNpgsqlDataSource(ResourceNames.PipelineDatabase);
-        builder.AddKafkaHealthCheck();
         builder.AddIngestStage();
 
         // The randomuser client retries with its own content-aware pipeline (an `error` field, an empty

@@ -4,9 +4,6 @@ namespace UserStream.Services.Processor;
 
 internal static class Extensions
 {
-    /// <summary>Configuration key of the processor instance's id, from which its transactional id is made.</summary>
-    private const string InstanceIdKey = "Process:InstanceId";
-
     /// <summary>
     /// The process stage. Each replica gets its own instance id (unless configuration sets one): Aspire's
     /// per-replica <c>service.instance.id</c>, or the container replica's <c>HOSTNAME</c>, so that no two
@@ -14,8 +11,7 @@ internal static class Extensions
     /// </summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.UseInstanceIdFor(InstanceIdKey);
-        builder.AddKafkaHealthCheck();
+        builder.AddStageDefaults(ProcessOptions.SectionName);
         builder.AddProcessStage();
     }
 }

@@ -6,9 +6,6 @@ namespace UserStream.Services.Sink;
 
 internal static class Extensions
 {
-    /// <summary>Configuration key of the sink instance's id, under which it is a static member of its consumer group.</summary>
-    private const string InstanceIdKey = "Sink:InstanceId";
-
     /// <summary>
     /// The sink stage over the store <c>Sink:Store</c> selects (<see cref="SinkOptions.StoreOf"/>, the one selection and
     /// its one default): the Cassandra <c>IUserStore</c>, registered before the stage, or the stage's PostgreSQL
@@ -17,8 +14,7 @@ internal static class Extensions
     /// </summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.UseInstanceIdFor(InstanceIdKey);
-        builder.AddKafkaHealthCheck();
+        builder.AddStageDefaults(SinkOptions.SectionName);
 
         if (SinkOptions.StoreOf(builder.Configuration) == SinkStoreKind.Cassandra)
         {

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using UserStream.Ingest.Endpoints;
 using UserStream.Ingest.Producing;
 using UserStream.Ingest.Sources.Generator;

@@ -1,10 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Xml;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
 
 namespace UserStream.Ingest.Endpoints;
 

@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
 using Polly.Retry;
 using UserStream.Ingest.Producing;
 

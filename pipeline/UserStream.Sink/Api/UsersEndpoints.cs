@@ -1,7 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-
 namespace UserStream.Sink.Api;
 
 /// <summary>Read access to what the sink stored: <c>GET /users/{id}</c>, <c>GET /users?limit=N</c>, <c>GET /users/count</c>.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-
 namespace UserStream.Streaming.Hosting;
 
 /// <summary>

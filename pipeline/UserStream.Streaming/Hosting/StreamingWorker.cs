@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using UserStream.Streaming.Resilience;
 
 namespace UserStream.Streaming.Hosting;

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace UserStream.Streaming.Hosting;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-
 namespace UserStream.Streaming.Kafka;
 
 /// <summary>Where the Kafka cluster is and how to reach it. Section <c>Kafka</c>.</summary>

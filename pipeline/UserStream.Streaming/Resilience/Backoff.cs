@@ -17,45 +17,39 @@ public static class Backoff
     /// It handles every exception until the caller sets <see cref="RetryStrategyOptions.ShouldHandle"/>.
     /// </summary>
     public static RetryStrategyOptions Exponential(
-        string name, TimeSpan first, TimeSpan longest, int maxRetries = int.MaxValue, bool jitter = false) => new()
-        {
-            Name = name,
-            MaxRetryAttempts = maxRetries,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = jitter,
-            Delay = first,
-            MaxDelay = longest,
-        };
+        string name, TimeSpan first, TimeSpan longest, int maxRetries = int.MaxValue, bool jitter = false) =>
+        Retry(name, DelayBackoffType.Exponential, first, longest, maxRetries, jitter);
 
     /// <summary>
     /// A retry named <paramref name="name"/> whose pause grows by <paramref name="step"/> each time up to
     /// <paramref name="longest"/>, forever unless <paramref name="maxRetries"/> says otherwise (the caller's
     /// <see cref="RetryStrategyOptions.ShouldHandle"/> may also end it, e.g. at a deadline).
     /// </summary>
-    public static RetryStrategyOptions Linear(string name, TimeSpan step, TimeSpan longest, int maxRetries = int.MaxValue) => new()
-    {
-        Name = name,
-        MaxRetryAttempts = maxRetries,
-        BackoffType = DelayBackoffType.Linear,
-        UseJitter = false,
-        Delay = step,
-        MaxDelay = longest,
-    };
+    public static RetryStrategyOptions Linear(string name, TimeSpan step, TimeSpan longest, int maxRetries = int.MaxValue) =>
+        Retry(name, DelayBackoffType.Linear, step, longest, maxRetries, jitter: false);
 
     /// <summary>
     /// A retry named <paramref name="name"/> for a call that meets librdkafka's full local queue
     /// (<see cref="ErrorCode.Local_QueueFull"/>): the queue drains as the brokers acknowledge, so the call is tried again
     /// every <paramref name="pause"/>, for as long as the caller's token allows.
     /// </summary>
-    public static RetryStrategyOptions WhileLocalQueueFull(string name, TimeSpan pause) => new()
+    public static RetryStrategyOptions WhileLocalQueueFull(string name, TimeSpan pause)
     {
-        Name = name,
-        MaxRetryAttempts = int.MaxValue,
-        BackoffType = DelayBackoffType.Constant,
-        UseJitter = false,
-        Delay = pause,
-        ShouldHandle = new PredicateBuilder().Handle<KafkaException>(e => e.Error.Code == ErrorCode.Local_QueueFull),
-    };
+        var retry = Retry(name, DelayBackoffType.Constant, pause, longest: null, int.MaxValue, jitter: false);
+        retry.ShouldHandle = new PredicateBuilder().Handle<KafkaException>(e => e.Error.Code == ErrorCode.Local_QueueFull);
+        return retry;
+    }
+
+    private static RetryStrategyOptions Retry(
+        string name, DelayBackoffType type, TimeSpan delay, TimeSpan? longest, int maxRetries, bool jitter) => new()
+        {
+            Name = name,
+            MaxRetryAttempts = maxRetries,
+            BackoffType = type,
+            UseJitter = jitter,
+            Delay = delay,
+            MaxDelay = longest,
+        };
 
     /// <summary>The retry as a pipeline of its own, timed by <paramref name="time"/>.</summary>
     public static ResiliencePipeline ToPipeline(this RetryStrategyOptions retry, TimeProvider time) =>
