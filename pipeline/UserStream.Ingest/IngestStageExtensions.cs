@@ -28,7 +28,6 @@ public static class IngestStageExtensions
         services.AddStage<IngestOptions>(configuration, IngestOptions.SectionName, StageTelemetry.Ingest);
         services.AddPipelineDatabase(configuration);
         services.AddApiKeyProtection(configuration);
-        services.AddEndpointValidation();
         services.TryAddSingleton<IngestMetrics>();
 
         // Sources: a typed client, so the host's HttpClient defaults (service discovery…) apply to it.

@@ -25,7 +25,6 @@ public static class ProcessStageExtensions
         services.AddHostedService<ProcessWorker>();
 
         services.AddApiKeyProtection(builder.Configuration);
-        services.AddEndpointValidation();
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ProcessOptions>>().Value;

@@ -1,6 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Mvc;
+
 namespace UserStream.Sink.Api;
 
-/// <summary>Read access to what the sink stored: <c>GET /users/{id}</c>, <c>GET /users?limit=N</c>, <c>GET /users/count</c>.</summary>
+/// <summary>
+/// Read access to what the sink stored: <c>GET /users/{id}</c>, <c>GET /users?limit=N</c>, <c>GET /users/count</c>. The id and
+/// the limit are bound and validated by the framework through the toolkit (<see cref="EndpointValidation.WithValidation{TBuilder}"/>):
+/// a bad one is answered 400 naming it; a store that is down 503.
+/// </summary>
 public static class UsersEndpoints
 {
     public const int DefaultLimit = 20;
@@ -10,39 +17,22 @@ public static class UsersEndpoints
     {
         var users = endpoints.MapGroup("/users").WithTags("users");
         users.MapGet("/count", CountAsync);
-        users.MapGet("/{id}", GetAsync);
-        users.MapGet("/", ListAsync);
+        users.MapGet("/{id}", GetAsync).WithValidation();
+        users.MapGet("/", ListAsync).WithValidation();
         return endpoints;
     }
 
-    private static async Task<IResult> GetAsync(string id, IUserStore store, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(id, out var userId))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid user id",
-                detail: $"'{id}' is not a UUID.");
-        }
-
-        return await Guarded(store, async () =>
-            await store.GetAsync(userId, cancellationToken) is { } user
+    private static Task<IResult> GetAsync(Guid id, IUserStore store, CancellationToken cancellationToken) =>
+        Guarded(store, async () =>
+            await store.GetAsync(id, cancellationToken) is { } user
                 ? Results.Json(user, SinkJsonContext.Default.EnrichedUser)
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found",
-                    detail: $"No user {userId} has been stored."));
-    }
+                    detail: $"No user {id} has been stored."));
 
-    private static async Task<IResult> ListAsync(HttpRequest request, IUserStore store, CancellationToken cancellationToken)
-    {
-        var limit = DefaultLimit;
-        if (request.Query.TryGetValue("limit", out var raw)
-            && (!int.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
-        {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit",
-                detail: $"limit must be a whole number from 1 to {MaxLimit}; got '{raw}'.");
-        }
-
-        return await Guarded(store, async () =>
-            Results.Json(await store.ListRecentAsync(limit, cancellationToken), SinkJsonContext.Default.IReadOnlyListEnrichedUser));
-    }
+    private static Task<IResult> ListAsync(
+        [FromQuery, Range(1, MaxLimit)] int? limit, IUserStore store, CancellationToken cancellationToken) =>
+        Guarded(store, async () =>
+            Results.Json(await store.ListRecentAsync(limit ?? DefaultLimit, cancellationToken), SinkJsonContext.Default.IReadOnlyListEnrichedUser));
 
     private static Task<IResult> CountAsync(IUserStore store, CancellationToken cancellationToken) =>
         Guarded(store, async () => Results.Json(new UserCount(await store.CountAsync(cancellationToken)), SinkJsonContext.Default.UserCount));

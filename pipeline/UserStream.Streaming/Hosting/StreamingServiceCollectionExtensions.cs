@@ -20,6 +20,7 @@ public static class StreamingServiceCollectionExtensions
         services.AddKafkaClients(configuration);
         services.AddStageTelemetry(stageName);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddEndpointValidation();
         return services;
     }
 
