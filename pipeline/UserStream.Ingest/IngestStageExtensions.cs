@@ -57,7 +57,7 @@ public static class IngestStageExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RunCoordinator>());
         services.AddHostedService<IngestScheduler>();
 
-        services.AddHealthChecks().AddCheck<IngestReadiness>("ingest", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<IngestReadiness>("ingest");
         return builder;
     }
 

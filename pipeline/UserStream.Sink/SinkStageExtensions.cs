@@ -25,7 +25,7 @@ public static class SinkStageExtensions
         services.TryAddSingleton<SinkTracing>();
         services.TryAddSingleton<SinkMetrics>();
         services.AddWorkerHealth(SinkWorker.Name, SinkMetrics.Worker, sp => sp.GetRequiredService<IOptions<SinkOptions>>().Value.Health);
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, HealthStatus.Unhealthy, ["ready"]);
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, HealthStatus.Unhealthy);
         services.TryAddSingleton<DeadLetterProducer>();
         services.TryAddSingleton<BatchWriter>();
         services.AddHostedService<StoreInitializer>();

@@ -87,7 +87,7 @@ public static class StreamingServiceCollectionExtensions
 
     /// <summary>
     /// The stage's one <see cref="WorkerHealth"/> (on the stage's meter, see <see cref="AddStageTelemetry"/>) and its
-    /// health check <c>&lt;worker&gt;-worker</c>, tagged <c>ready</c>: part of <c>/health</c>, not of <c>/alive</c>.
+    /// health check <c>&lt;worker&gt;-worker</c>, untagged: part of <c>/health</c> (every check), not of <c>/alive</c> (only the checks tagged <c>live</c>).
     /// </summary>
     public static IServiceCollection AddWorkerHealth(
         this IServiceCollection services, string worker, WorkerMetricNames names, Func<IServiceProvider, WorkerHealthOptions> options)
@@ -97,7 +97,7 @@ public static class StreamingServiceCollectionExtensions
         services.TryAddSingleton(sp => new WorkerHealth(
             worker, sp.GetRequiredService<StageTelemetry>().Meter, names, options(sp).StallAfter, sp.GetRequiredService<TimeProvider>()));
         services.AddHealthChecks().Add(new HealthCheckRegistration(
-            WorkerHealthCheckName(worker), sp => sp.GetRequiredService<WorkerHealth>(), HealthStatus.Unhealthy, ["ready"]));
+            WorkerHealthCheckName(worker), sp => sp.GetRequiredService<WorkerHealth>(), HealthStatus.Unhealthy, tags: null));
         return services;
     }
 }
