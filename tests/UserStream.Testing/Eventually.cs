@@ -6,6 +6,9 @@ public static class Eventually
     /// <summary>How long a poll waits unless told: 30 s.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The interval for polls of a whole running application (HTTP calls, topic reads): once a second.</summary>
+    public static readonly TimeSpan WholeAppInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Probes every 100 ms (or <paramref name="interval"/>) until <paramref name="condition"/> holds for the value
     /// (or the time is up, <see cref="DefaultTimeout"/> unless told) and returns the last value: assert on it
