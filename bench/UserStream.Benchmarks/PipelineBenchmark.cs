@@ -1,21 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using UserStream.Contracts;
-using UserStream.Ingest;
-using UserStream.Process;
-using UserStream.Sink;
+using UserStream.Ingest.Endpoints;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 using UserStream.Testing;
@@ -70,14 +60,14 @@ public sealed class PipelineBenchmark : IBenchmark
         async Task<(Figures FixedRate, Figures FullSpeed)> FixedRateThenFullSpeedAsync(Dictionary<string, string?> settings)
         {
             (Figures, Figures)? figures = null;
-            await InProcessAsync(partitions, settings, async (pipeline, ingest, cluster, database) =>
+            await InProcessAsync(partitions, settings, async (rig, ingest, stored) =>
             {
-                var offer = await OfferAtFixedRateAsync(ingest, pipeline.Stored, rate, seconds, cancellationToken);
-                var atRate = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", offer, ingest, database, pipeline.Stored, cluster, cancellationToken);
+                var offer = await OfferAtFixedRateAsync(ingest, stored, rate, seconds, cancellationToken);
+                var atRate = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", offer, rig, stored, cancellationToken);
                 CheckOfferedRate(atRate, rate);
-                var storedBefore = pipeline.Stored.Count;
-                var full = await OfferAtFullSpeedAsync(ingest, () => pipeline.Stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-                figures = (atRate, await ReportAsync("full speed", full, ingest, database, pipeline.Stored, cluster, cancellationToken));
+                var storedBefore = stored.Count;
+                var full = await OfferAtFullSpeedAsync(ingest, () => stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
+                figures = (atRate, await ReportAsync("full speed", full, rig, stored, cancellationToken));
             }, cancellationToken);
             return figures!.Value;
         }
@@ -133,30 +123,25 @@ public sealed class PipelineBenchmark : IBenchmark
             cancellationToken);
 
         Console.WriteLine("-- 3. each stage in its own process (StageRunner, server GC)");
-        await using (var cluster = await MockKafkaCluster.StartAsync())
-        await using (var database = await PostgresTestDatabase.CreateAsync())
+        await using (var rig = await PipelineRig.CreateAsync(partitions, serviceDefaults: true))
         {
-            cluster.CreatePipelineTopics(partitions, deadLetterPartitions: partitions);
-            await MeasureAsProcessesAsync(cluster, database, memoryRecords, partitions, cancellationToken);
+            await MeasureAsProcessesAsync(rig, memoryRecords, partitions, cancellationToken);
         }
 
         Console.WriteLine($"done in {total.Elapsed.TotalSeconds:F0} s");
     }
 
-    /// <summary>A fresh cluster and database, the three stages in this process (with <paramref name="settings"/> added to each), ingest ready.</summary>
+    /// <summary>A fresh rig (the services' defaults), the three stages in this process (with <paramref name="settings"/> added to each, the ingest API on a loopback port), ingest ready.</summary>
     private static async Task InProcessAsync(
         int partitions,
         Dictionary<string, string?> settings,
-        Func<InProcessPipeline, IngestApi, MockKafkaCluster, PostgresTestDatabase, Task> measure,
+        Func<PipelineRig, IngestApiClient, ConcurrentDictionary<Guid, DateTime>, Task> measure,
         CancellationToken cancellationToken)
     {
-        await using var cluster = await MockKafkaCluster.StartAsync();
-        await using var database = await PostgresTestDatabase.CreateAsync();
-        cluster.CreatePipelineTopics(partitions, deadLetterPartitions: partitions);
-        await using var pipeline = await InProcessPipeline.StartAsync(cluster, database, settings, cancellationToken);
-        using var ingest = new IngestApi(pipeline.IngestAddress);
-        await ingest.WaitUntilReadyAsync(cancellationToken);
-        await measure(pipeline, ingest, cluster, database);
+        await using var rig = await PipelineRig.CreateAsync(partitions, serviceDefaults: true);
+        using var storeWrites = new StoreWrites();
+        var ingest = await rig.StartAllAsync(settings, loopback: true, cancellationToken);
+        await measure(rig, ingest.Api, storeWrites.Stored);
     }
 
     // ---- offering load ----
@@ -166,7 +151,7 @@ public sealed class PipelineBenchmark : IBenchmark
 
     /// <summary>One run of rate/10 users every 100 ms (a refused trigger, while a run is still going, is retried at once).</summary>
     private static async Task<Offer> OfferAtFixedRateAsync(
-        IngestApi ingest, ConcurrentDictionary<Guid, DateTime> stored, int rate, int seconds, CancellationToken cancellationToken)
+        IngestApiClient ingest, ConcurrentDictionary<Guid, DateTime> stored, int rate, int seconds, CancellationToken cancellationToken)
     {
         var perTick = Math.Max(1, rate / 10);
         var runs = new List<Guid>();
@@ -181,7 +166,7 @@ public sealed class PipelineBenchmark : IBenchmark
                 await Task.Delay(due, cancellationToken);
             }
 
-            runs.Add(await ingest.TriggerUntilStartedAsync(perTick, cancellationToken));
+            runs.Add(await TriggerAsync(ingest, perTick, cancellationToken));
         }
 
         var offering = clock.Elapsed;
@@ -191,7 +176,7 @@ public sealed class PipelineBenchmark : IBenchmark
 
     /// <summary>Runs of 2,500 users, triggered whenever fewer than 2,000 users per partition are in flight.</summary>
     private static async Task<Offer> OfferAtFullSpeedAsync(
-        IngestApi ingest, Func<int> storedSoFar, int records, int partitions, CancellationToken cancellationToken)
+        IngestApiClient ingest, Func<int> storedSoFar, int records, int partitions, CancellationToken cancellationToken)
     {
         var runs = new List<Guid>();
         var offered = 0;
@@ -206,7 +191,7 @@ public sealed class PipelineBenchmark : IBenchmark
                 continue;
             }
 
-            runs.Add(await ingest.TriggerUntilStartedAsync(size, cancellationToken));
+            runs.Add(await TriggerAsync(ingest, size, cancellationToken));
             offered += size;
         }
 
@@ -214,6 +199,10 @@ public sealed class PipelineBenchmark : IBenchmark
         await WaitForStoredAsync(storedSoFar, offered, cancellationToken);
         return new Offer(runs, offered, startedAt, offering);
     }
+
+    /// <summary>POST /runs {size}; while a run is in progress (409) the trigger is repeated at once (for up to a minute).</summary>
+    private static async Task<Guid> TriggerAsync(IngestApiClient ingest, int size, CancellationToken cancellationToken) =>
+        (await ingest.StartRunAsync(size, DrainTimeout, TimeSpan.FromMilliseconds(1), cancellationToken)).Id;
 
     /// <summary>Until <paramref name="expected"/> are stored, or nothing more arrived for 5 s (dead letters), or 60 s.</summary>
     private static async Task WaitForStoredAsync(Func<int> stored, int expected, CancellationToken cancellationToken)
@@ -329,11 +318,10 @@ public sealed class PipelineBenchmark : IBenchmark
     private sealed record Figures(double OfferedPerSecond, double UsersPerSecond, double P50Ms, double P95Ms, double P99Ms);
 
     private static async Task<Figures> ReportAsync(
-        string name, Offer offer, IngestApi ingest, PostgresTestDatabase database, ConcurrentDictionary<Guid, DateTime> storedAt,
-        MockKafkaCluster cluster, CancellationToken cancellationToken)
+        string name, Offer offer, PipelineRig rig, ConcurrentDictionary<Guid, DateTime> storedAt, CancellationToken cancellationToken)
     {
-        var runs = await ingest.GetRunsAsync(offer.Runs, cancellationToken);
-        var rows = await RowsAsync(database, offer.Runs, cancellationToken);
+        var runs = await rig.Ingest.Api.WaitForRunsAsync(offer.Runs, cancellationToken);
+        var rows = await RowsAsync(rig.Database, offer.Runs, cancellationToken);
         var latencies = new List<double>(rows.Count);
         var lastStored = offer.StartedAt;
         foreach (var (id, ingestedAt) in rows)
@@ -351,7 +339,7 @@ public sealed class PipelineBenchmark : IBenchmark
             $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
         latencies.Sort();
         Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
-        CheckNothingLost(name, runs, rows.Count, latencies.Count, DeadLetters(cluster, runs));
+        CheckNothingLost(name, runs, rows.Count, latencies.Count, rig.DeadLetterCodes(runs));
         return new Figures(
             offer.Offered / offer.Offering.TotalSeconds,
             rows.Count / elapsed,
@@ -391,15 +379,6 @@ public sealed class PipelineBenchmark : IBenchmark
         }
     }
 
-    /// <summary>The error codes of the dead letters of <paramref name="runs"/>.</summary>
-    private static List<string> DeadLetters(MockKafkaCluster cluster, List<RunView> runs)
-    {
-        var ids = runs.Select(r => r.Id.ToString()).ToHashSet();
-        return [.. KafkaTopicReader.ReadToEnd(cluster.BootstrapServers, Topics.DeadLetter)
-            .Where(d => d.Message.Headers.GetString(PipelineHeaders.RunId) is { } run && ids.Contains(run))
-            .Select(d => d.Message.Headers.GetString(DeadLetterHeaders.ErrorCode) ?? "?")];
-    }
-
     /// <summary>p50, p95, p99 and max of <paramref name="sorted"/> (sorted ascending).</summary>
     private static string Percentiles(List<double> sorted) => sorted.Count == 0
         ? "none"
@@ -424,91 +403,68 @@ public sealed class PipelineBenchmark : IBenchmark
         return rows;
     }
 
-    private static async Task<long> RowCountAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
-    {
-        await using var command = source.CreateCommand("SELECT count(*) FROM created_users");
-        try
-        {
-            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            return 0;
-        }
-    }
-
     // ---- phase 3: one process per stage ----
 
     private static async Task MeasureAsProcessesAsync(
-        MockKafkaCluster cluster, PostgresTestDatabase database, int records, int partitions, CancellationToken cancellationToken)
+        PipelineRig rig, int records, int partitions, CancellationToken cancellationToken)
     {
         var port = StageProcess.FreePort();
-        var ingestSettings = StageSettings.Ingest(cluster, database);
+        var ingestSettings = rig.IngestSettings();
         ingestSettings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         var stages = new (string Name, Dictionary<string, string?> Settings)[]
         {
             ("ingest", ingestSettings),
-            ("process", StageSettings.Process(cluster)),
-            ("sink", StageSettings.Sink(cluster, database)),
+            ("process", rig.ProcessSettings()),
+            ("sink", rig.SinkSettings()),
         };
         var children = new List<(string Name, StageProcess Process)>();
-        try
+        foreach (var (name, settings) in stages)
         {
-            foreach (var (name, settings) in stages)
-            {
-                settings["DOTNET_gcServer"] = "1";
-                settings["Logging:LogLevel:Default"] = "Warning";
-                children.Add((name, StageProcess.Start(name, settings)));
-            }
+            settings["DOTNET_gcServer"] = "1";
+            settings["Logging:LogLevel:Default"] = "Warning";
+            children.Add((name, rig.StartProcess(name, settings)));
+        }
 
-            using var ingest = new IngestApi(new Uri($"http://127.0.0.1:{port}"));
-            await ingest.WaitUntilReadyAsync(cancellationToken, () => children[0].Process.RecentOutput());
-            await using var source = database.CreateDataSource();
-            var stored = 0L;
-            var lastRowSeenAt = DateTime.UtcNow;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var counting = Task.Run(
-                async () =>
+        using var ingest = new IngestApiClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+        await ingest.WaitUntilReadyAsync(output: () => children[0].Process.RecentOutput(), cancellationToken: cancellationToken);
+        await using var source = rig.Database.CreateDataSource();
+        var stored = 0L;
+        var lastRowSeenAt = DateTime.UtcNow;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var counting = Task.Run(
+            async () =>
+            {
+                while (!stop.IsCancellationRequested)
                 {
-                    while (!stop.IsCancellationRequested)
+                    var count = await PipelineRig.RowCountAsync(source, CancellationToken.None);
+                    if (count != Volatile.Read(ref stored))
                     {
-                        var count = await RowCountAsync(source, CancellationToken.None);
-                        if (count != Volatile.Read(ref stored))
-                        {
-                            lastRowSeenAt = DateTime.UtcNow;
-                            Volatile.Write(ref stored, count);
-                        }
-
-                        await Task.Delay(50, CancellationToken.None);
+                        lastRowSeenAt = DateTime.UtcNow;
+                        Volatile.Write(ref stored, count);
                     }
-                },
-                CancellationToken.None);
 
-            // Warm-up: every stage has joined its group, initialised its clients and compiled its hot paths.
-            await ingest.TriggerUntilStartedAsync(FullSpeedRunSize, cancellationToken);
-            await WaitForStoredAsync(() => (int)Volatile.Read(ref stored), FullSpeedRunSize, cancellationToken);
-            var before = (int)Volatile.Read(ref stored);
+                    await Task.Delay(50, CancellationToken.None);
+                }
+            },
+            CancellationToken.None);
 
-            var offer = await OfferAtFullSpeedAsync(ingest, () => (int)Volatile.Read(ref stored) - before, records, partitions, cancellationToken);
-            await stop.CancelAsync();
-            await counting;
-            var elapsed = lastRowSeenAt - offer.StartedAt;
+        // Warm-up: every stage has joined its group, initialised its clients and compiled its hot paths.
+        await TriggerAsync(ingest, FullSpeedRunSize, cancellationToken);
+        await WaitForStoredAsync(() => (int)Volatile.Read(ref stored), FullSpeedRunSize, cancellationToken);
+        var before = (int)Volatile.Read(ref stored);
 
-            var rows = (await RowsAsync(database, offer.Runs, cancellationToken)).Count;
-            Console.WriteLine(
-                $"full speed as three processes: stored {rows:N0} in {elapsed.TotalSeconds:F1} s = {rows / elapsed.TotalSeconds:N0} users/s end to end " +
-                "(the last row seen by polling every 50 ms)");
-            Console.WriteLine("  peak memory (VmHWM): " + string.Join(", ", children.Select(c => $"{c.Name} {c.Process.MemoryMiB():F0} MiB")));
-            var runs = await ingest.GetRunsAsync(offer.Runs, cancellationToken);
-            CheckNothingLost("three processes", runs, rows, rows, DeadLetters(cluster, runs));
-        }
-        finally
-        {
-            foreach (var (_, process) in children)
-            {
-                await process.DisposeAsync();
-            }
-        }
+        var offer = await OfferAtFullSpeedAsync(ingest, () => (int)Volatile.Read(ref stored) - before, records, partitions, cancellationToken);
+        await stop.CancelAsync();
+        await counting;
+        var elapsed = lastRowSeenAt - offer.StartedAt;
+
+        var rows = (await RowsAsync(rig.Database, offer.Runs, cancellationToken)).Count;
+        Console.WriteLine(
+            $"full speed as three processes: stored {rows:N0} in {elapsed.TotalSeconds:F1} s = {rows / elapsed.TotalSeconds:N0} users/s end to end " +
+            "(the last row seen by polling every 50 ms)");
+        Console.WriteLine("  peak memory (VmHWM): " + string.Join(", ", children.Select(c => $"{c.Name} {c.Process.MemoryMiB():F0} MiB")));
+        var runs = await ingest.WaitForRunsAsync(offer.Runs, cancellationToken);
+        CheckNothingLost("three processes", runs, rows, rows, rig.DeadLetterCodes(runs));
     }
 
     // ---- setup ----
@@ -537,40 +493,12 @@ public sealed class PipelineBenchmark : IBenchmark
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    /// <summary>The stages' configuration, with the services' keys; everything else at the services' defaults.</summary>
-    private static class StageSettings
+    /// <summary>When the store confirmed each user's row (UTC), from the end of the sink's per-record <c>store write</c> spans.</summary>
+    private sealed class StoreWrites : IDisposable
     {
-        public static Dictionary<string, string?> Ingest(MockKafkaCluster cluster, PostgresTestDatabase database) => new()
-        {
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
-            ["Ingest:Source"] = "Generator",
-            ["Ingest:Schedule:Paused"] = "true",
-        };
-
-        public static Dictionary<string, string?> Process(MockKafkaCluster cluster) => new()
-        {
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Process:InstanceId"] = "processor-0",
-        };
-
-        public static Dictionary<string, string?> Sink(MockKafkaCluster cluster, PostgresTestDatabase database) => new()
-        {
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
-        };
-    }
-
-    /// <summary>
-    /// The three stages hosted in this process as their services host them (the ingest API on a loopback
-    /// port), and the time each user's row was confirmed by the store, from the sink's spans.
-    /// </summary>
-    private sealed class InProcessPipeline : IAsyncDisposable
-    {
-        private readonly List<IHost> _hosts = [];
         private readonly ActivityListener _listener;
 
-        private InProcessPipeline()
+        public StoreWrites()
         {
             _listener = new ActivityListener
             {
@@ -590,151 +518,6 @@ public sealed class PipelineBenchmark : IBenchmark
         /// <summary>Per user id, when the store confirmed its row (UTC).</summary>
         public ConcurrentDictionary<Guid, DateTime> Stored { get; } = new();
 
-        public Uri IngestAddress { get; private set; } = null!;
-
-        public static async Task<InProcessPipeline> StartAsync(
-            MockKafkaCluster cluster, PostgresTestDatabase database, Dictionary<string, string?> extra, CancellationToken cancellationToken)
-        {
-            var pipeline = new InProcessPipeline();
-            try
-            {
-                var ingest = WebApplication.CreateSlimBuilder();
-                ingest.WebHost.UseUrls("http://127.0.0.1:0");
-                var app = Configure(ingest, With(StageSettings.Ingest(cluster, database), extra), b => b.AddIngestStage()).Build();
-                app.MapIngestEndpoints();
-                await pipeline.StartAsync(app, cancellationToken);
-                pipeline.IngestAddress = new Uri(app.Urls.First());
-
-                var process = Host.CreateApplicationBuilder();
-                await pipeline.StartAsync(Configure(process, With(StageSettings.Process(cluster), extra), b => b.AddProcessStage()).Build(), cancellationToken);
-
-                var sink = Host.CreateApplicationBuilder();
-                await pipeline.StartAsync(Configure(sink, With(StageSettings.Sink(cluster, database), extra), b => b.AddSinkStage()).Build(), cancellationToken);
-                return pipeline;
-            }
-            catch
-            {
-                await pipeline.DisposeAsync();
-                throw;
-            }
-        }
-
-        private static Dictionary<string, string?> With(Dictionary<string, string?> settings, Dictionary<string, string?> extra)
-        {
-            foreach (var (key, value) in extra)
-            {
-                settings[key] = value;
-            }
-
-            return settings;
-        }
-
-        private static T Configure<T>(T builder, Dictionary<string, string?> settings, Action<T> addStage)
-            where T : IHostApplicationBuilder
-        {
-            builder.Configuration.Sources.Clear();
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-            addStage(builder);
-            return builder;
-        }
-
-        private async Task StartAsync(IHost host, CancellationToken cancellationToken)
-        {
-            _hosts.Add(host);
-            await host.StartAsync(cancellationToken);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            for (var i = _hosts.Count - 1; i >= 0; i--)
-            {
-                await _hosts[i].StopAsync(CancellationToken.None);
-                (_hosts[i] as IDisposable)?.Dispose();
-            }
-
-            _listener.Dispose();
-        }
-    }
-
-    /// <summary>A run as <c>GET /runs/{id}</c> shows it (the fields the benchmark reads).</summary>
-    private sealed record RunView(Guid Id, string Status, int Produced);
-
-    /// <summary>The ingest stage's HTTP API.</summary>
-    private sealed class IngestApi(Uri address) : IDisposable
-    {
-        private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-        private readonly HttpClient _http = new() { BaseAddress = address };
-
-        public void Dispose() => _http.Dispose();
-
-        public async Task WaitUntilReadyAsync(CancellationToken cancellationToken, Func<string>? output = null)
-        {
-            var until = Stopwatch.StartNew();
-            while (true)
-            {
-                try
-                {
-                    using var response = await _http.GetAsync(new Uri("/schedule", UriKind.Relative), cancellationToken);
-                    if (response.StatusCode == HttpStatusCode.OK)
-                    {
-                        return;
-                    }
-                }
-                catch (HttpRequestException) when (until.Elapsed < TimeSpan.FromSeconds(30))
-                {
-                    // Not listening yet.
-                }
-
-                if (until.Elapsed > TimeSpan.FromSeconds(30))
-                {
-                    throw new InvalidOperationException($"the ingest stage did not become ready:\n{output?.Invoke()}");
-                }
-
-                await Task.Delay(50, cancellationToken);
-            }
-        }
-
-        /// <summary>POST /runs {size}; while a run is in progress (409) the trigger is repeated.</summary>
-        public async Task<Guid> TriggerUntilStartedAsync(int size, CancellationToken cancellationToken)
-        {
-            while (true)
-            {
-                using var response = await _http.PostAsJsonAsync(new Uri("/runs", UriKind.Relative), new { size }, cancellationToken);
-                if (response.StatusCode == HttpStatusCode.Accepted)
-                {
-                    return (await response.Content.ReadFromJsonAsync<RunView>(Json, cancellationToken))!.Id;
-                }
-
-                if (response.StatusCode != HttpStatusCode.Conflict)
-                {
-                    throw new InvalidOperationException($"POST /runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
-                }
-
-                await Task.Delay(1, cancellationToken);
-            }
-        }
-
-        /// <summary>The runs, each once it has ended.</summary>
-        public async Task<List<RunView>> GetRunsAsync(IEnumerable<Guid> ids, CancellationToken cancellationToken)
-        {
-            var runs = new List<RunView>();
-            foreach (var id in ids)
-            {
-                while (true)
-                {
-                    var run = (await _http.GetFromJsonAsync<RunView>(new Uri($"/runs/{id}", UriKind.Relative), Json, cancellationToken))!;
-                    if (run.Status != "running")
-                    {
-                        runs.Add(run);
-                        break;
-                    }
-
-                    await Task.Delay(20, cancellationToken);
-                }
-            }
-
-            return runs;
-        }
+        public void Dispose() => _listener.Dispose();
     }
 }

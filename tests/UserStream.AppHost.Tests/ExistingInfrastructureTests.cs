@@ -60,9 +60,9 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
             ct);
         await PipelineClients.StartRunAsync(pipeline.App, users, ct);
 
-        await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, ct);
-        var deadLetters = await Eventually.ValueAsync(
-            _ => Task.FromResult(DeadLetters()), d => d.Count >= deadLettersBefore + BadInputs.Length, Patience, ct);
+        await Eventually.Async(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, Eventually.WholeAppInterval, ct);
+        var deadLetters = await Eventually.Async(
+            _ => Task.FromResult(DeadLetters()), d => d.Count >= deadLettersBefore + BadInputs.Length, Patience, Eventually.WholeAppInterval, ct);
         await Task.Delay(TimeSpan.FromSeconds(3), ct); // anything extra would have arrived by now
         var stored = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
         deadLetters = DeadLetters();
@@ -84,10 +84,10 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Assert.False(string.IsNullOrEmpty(run.TraceId), "POST /runs gave no trace id");
 
         // Spans are exported in batches: wait until every stage's spans of this run's trace have arrived.
-        var spans = await Eventually.ValueAsync(
+        var spans = await Eventually.Async(
             _ => Task.FromResult(pipeline.Otlp.Spans.Where(s => s.TraceId == run.TraceId).ToList()),
             collected => stages.All(stage => collected.Count(s => s.Service == stage) >= users),
-            Patience,
+            Patience, Eventually.WholeAppInterval,
             ct);
 
         var byService = spans.GroupBy(s => s.Service).ToDictionary(g => g.Key, g => g.ToList());
@@ -134,8 +134,8 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
 
         await PipelineClients.StartRunAsync(pipeline.App, users, ct);
         // Watched closely, so that the replica stops while the run is still streaming.
-        var streaming = await Eventually.ValueAsync(
-            t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n > before, Patience, ct, interval: TimeSpan.FromMilliseconds(50));
+        var streaming = await Eventually.Async(
+            t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n > before, Patience, TimeSpan.FromMilliseconds(50), ct);
 
         var stop = await pipeline.App.ResourceCommands.ExecuteCommandAsync(replica, KnownResourceCommands.StopCommand, ct);
         Assert.True(stop.Success, stop.Message);
@@ -149,7 +149,7 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Assert.True(start.Success, start.Message);
         await pipeline.WaitUntilHealthyAsync(ct);
 
-        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, ct);
+        var stored = await Eventually.Async(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + users, Patience, Eventually.WholeAppInterval, ct);
         await Task.Delay(TimeSpan.FromSeconds(3), ct);
         stored = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
 
@@ -168,15 +168,15 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         var before = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
 
         // Asked again while the previous test's run is still being released (409).
-        var result = await Eventually.ValueAsync(
+        var result = await Eventually.Async(
             t => pipeline.App.ResourceCommands.ExecuteCommandAsync(ingestor, PipelineDashboardExtensions.StartRunCommand, t),
-            r => r.Success, Patience, ct);
+            r => r.Success, Patience, Eventually.WholeAppInterval, ct);
 
         Report($"start-run command: {result.Success} {result.Message}");
         Assert.True(result.Success, $"the start-run command failed (without the API key the ingestor answers 401): {result.Message}");
         // The command's run ends and all its users are stored before the next test counts users.
         var produced = await PipelineClients.LatestRunEndedAsync(pipeline.App, Patience, ct);
-        var stored = await Eventually.ValueAsync(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + produced, Patience, ct);
+        var stored = await Eventually.Async(t => PipelineClients.StoredUsersAsync(pipeline.App, t), n => n >= before + produced, Patience, Eventually.WholeAppInterval, ct);
         Assert.True(produced > 0 && stored >= before + produced, $"the command's run produced {produced} users; {stored - before} more stored");
     }
 
@@ -188,7 +188,7 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         var key = $"bad-{Guid.NewGuid():N}";
         await KafkaTopicReader.ProduceAsync(
             pipeline.BootstrapServers, Topics.UsersCreated, [new Message<string, byte[]> { Key = key, Value = "{\"a\":1} trailing"u8.ToArray() }], ct);
-        await Eventually.ValueAsync(_ => Task.FromResult(DeadLetters().Count(d => d.Message.Key == key)), n => n >= 1, Patience, ct);
+        await Eventually.Async(_ => Task.FromResult(DeadLetters().Count(d => d.Message.Key == key)), n => n >= 1, Patience, Eventually.WholeAppInterval, ct);
         var arguments = new InteractionInputCollection(
         [
             new InteractionInput { Name = PipelineDashboardExtensions.ReplayCodeArgument, InputType = InputType.Text, Value = "trailing_data" },
@@ -199,8 +199,8 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Report($"replay-dead-letters command: {result.Success} {result.Message}");
         Assert.True(result.Success, $"the replay command failed (without the API key the processor answers 401): {result.Message}");
         // Still invalid: replayed once, it comes back once more, as the replay of the first dead letter (replay count 1).
-        var again = await Eventually.ValueAsync(
-            _ => Task.FromResult(DeadLetters().Where(d => d.Message.Key == key).ToList()), d => d.Count >= 2, Patience, ct);
+        var again = await Eventually.Async(
+            _ => Task.FromResult(DeadLetters().Where(d => d.Message.Key == key).ToList()), d => d.Count >= 2, Patience, Eventually.WholeAppInterval, ct);
         Assert.Equal(2, again.Count);
         Assert.True(again[1].Message.Headers.TryGetLastBytes(ReplayHeaders.ReplayCount, out var count));
         Assert.Equal("1", Encoding.UTF8.GetString(count));

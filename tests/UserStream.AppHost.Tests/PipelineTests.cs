@@ -1,5 +1,6 @@
 using UserStream.AppHost.Tests.Infrastructure;
 using UserStream.Contracts;
+using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests;
 
@@ -18,8 +19,8 @@ public sealed class PipelineTests(PipelineApp pipeline) : IClassFixture<Pipeline
         var before = await PipelineClients.StoredUsersAsync(pipeline.App, ct);
         await PipelineClients.StartRunAsync(pipeline.App, users, ct);
 
-        var stored = await Eventually.ValueAsync(
-            token => PipelineClients.StoredUsersAsync(pipeline.App, token), count => count >= before + users, Patience, ct);
+        var stored = await Eventually.Async(
+            token => PipelineClients.StoredUsersAsync(pipeline.App, token), count => count >= before + users, Patience, Eventually.WholeAppInterval, ct);
 
         Assert.Equal(before + users, stored);
         Assert.Equal(0, await PipelineClients.DeadLettersAsync(pipeline.App, ct));
@@ -34,10 +35,10 @@ public sealed class PipelineTests(PipelineApp pipeline) : IClassFixture<Pipeline
 
         await PipelineClients.StartRunAsync(pipeline.App, 5, ct);
 
-        var traces = await Eventually.ValueAsync(
+        var traces = await Eventually.Async(
             _ => Task.FromResult(PipelineClients.ServicesByTrace(pipeline.Otlp.Spans)),
             collected => collected.Values.Any(services => stages.All(services.Contains)),
-            Patience,
+            Patience, Eventually.WholeAppInterval,
             ct);
 
         Assert.Contains(traces.Values, services => stages.All(services.Contains));

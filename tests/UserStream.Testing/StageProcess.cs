@@ -13,10 +13,10 @@ namespace UserStream.Testing;
 public sealed class StageProcess : IAsyncDisposable
 {
     private const int KeptOutputLines = 400;
-    private readonly Process _process;
+    private readonly System.Diagnostics.Process _process;
     private readonly Queue<string> _output = new();
 
-    private StageProcess(Process process)
+    private StageProcess(System.Diagnostics.Process process)
     {
         _process = process;
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
@@ -52,7 +52,7 @@ public sealed class StageProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("The stage runner did not start.");
+        var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("The stage runner did not start.");
         return new StageProcess(process);
     }
 

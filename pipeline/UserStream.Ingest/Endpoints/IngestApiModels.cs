@@ -1,13 +1,13 @@
 namespace UserStream.Ingest.Endpoints;
 
 /// <summary>Body of <c>POST /runs</c> (optional): how many users to fetch.</summary>
-internal sealed record TriggerRunRequest(int? Size);
+public sealed record TriggerRunRequest(int? Size);
 
 /// <summary>Body of <c>PUT /schedule</c>: the settings to change (at least one).</summary>
-internal sealed record ScheduleUpdateRequest(string? Interval, int? Size, bool? Paused);
+public sealed record ScheduleUpdateRequest(string? Interval, int? Size, bool? Paused);
 
-/// <summary>A run as the API shows it.</summary>
-internal sealed record RunView(
+/// <summary>A run as the API shows it (public: the tests', benchmarks' and AppHost tests' client reads it).</summary>
+public sealed record RunView(
     Guid Id,
     string Trigger,
     string Source,
@@ -24,14 +24,14 @@ internal sealed record RunView(
     DateTimeOffset? EndedAt,
     string? TraceId)
 {
-    public static RunView Of(RunRecord run) => new(
+    internal static RunView Of(RunRecord run) => new(
         run.Id, run.Trigger.Text(), run.Source, run.Seed, run.Status.Text(), run.Requested,
         run.Counts.Fetched, run.Counts.Produced, run.Counts.Failed, run.Counts.WithoutKey, run.Counts.FetchAttempts,
         run.Error, run.StartedAt, run.EndedAt, run.TraceId);
 }
 
 /// <summary>The schedule as the API shows it; <c>interval</c> as <c>[d.]hh:mm:ss</c>.</summary>
-internal sealed record ScheduleView(
+public sealed record ScheduleView(
     string Interval,
     int Size,
     bool Paused,
@@ -40,7 +40,7 @@ internal sealed record ScheduleView(
     DateTimeOffset UpdatedAt,
     int MaxRunSize)
 {
-    public static ScheduleView Of(ScheduleSettings settings, DateTimeOffset? nextRunAt, int maxRunSize) => new(
+    internal static ScheduleView Of(ScheduleSettings settings, DateTimeOffset? nextRunAt, int maxRunSize) => new(
         settings.Interval.ToString("c", CultureInfo.InvariantCulture), settings.Size, settings.Paused,
         settings.Paused ? null : nextRunAt, settings.SetBy, settings.UpdatedAt, maxRunSize);
 }

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Contracts;
+using UserStream.Ingest.Endpoints;
+using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests.Infrastructure;
 
@@ -13,33 +15,22 @@ internal static class PipelineClients
     /// <summary>The pipeline's three services, in flow order.</summary>
     public static readonly string[] Services = [ResourceNames.Ingestor, ResourceNames.Processor, ResourceNames.Sink];
 
-    /// <summary>A run as <c>POST /runs</c> answers it: its id and the trace its users travel in.</summary>
-    public sealed record StartedRun(Guid Id, string? TraceId);
-
     /// <summary>
-    /// Starts an ingestion run of <paramref name="users"/> users (<c>POST /runs</c> on the ingestor), asking again
-    /// while the API answers 409 (the previous run is still being released) or 503 (not ready), as it invites.
+    /// Starts an ingestion run of <paramref name="users"/> users (<c>POST /runs</c> on the ingestor, with the API key),
+    /// asking again while the API answers 409 (the previous run is still being released) or 503 (not ready), as it invites.
     /// </summary>
-    public static async Task<StartedRun> StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
+    public static async Task<RunView> StartRunAsync(DistributedApplication app, int users, CancellationToken cancellationToken)
     {
-        using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
-        ingestor.DefaultRequestHeaders.Add(ApiKeys.Header, await ApiKeyAsync(app, cancellationToken));
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            using var response = await ingestor.PostAsJsonAsync("/runs", new { size = users }, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                using var run = JsonDocument.Parse(body);
-                var traceId = run.RootElement.TryGetProperty("traceId", out var trace) ? trace.GetString() : null;
-                return new StartedRun(run.RootElement.GetProperty("id").GetGuid(), traceId);
-            }
+        using var ingestor = await IngestorAsync(app, cancellationToken);
+        return await ingestor.StartRunAsync(users, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200), cancellationToken);
+    }
 
-            var retry = response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until;
-            Assert.True(retry, $"POST /runs answered {(int)response.StatusCode}: {body}");
-            await Task.Delay(200, cancellationToken);
-        }
+    /// <summary>The shared ingest API client on the ingestor's endpoint, sending the AppHost's API key.</summary>
+    private static async Task<IngestApiClient> IngestorAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        var http = app.CreateHttpClient(ResourceNames.Ingestor);
+        http.DefaultRequestHeaders.Add(ApiKeys.Header, await ApiKeyAsync(app, cancellationToken));
+        return new IngestApiClient(http);
     }
 
     /// <summary>The API key the AppHost gives the services (its secret parameter <c>api-key</c>).</summary>
@@ -48,12 +39,12 @@ internal static class PipelineClients
             .Single(p => p.Name == ResourceNames.ApiKey).GetValueAsync(cancellationToken) ?? "";
 
     /// <summary>Starts a run and waits until the sink holds exactly its users more than before (or patience ran out); returns the count.</summary>
-    public static async Task<(StartedRun Run, long Stored)> RunAndStoreAsync(
+    public static async Task<(RunView Run, long Stored)> RunAndStoreAsync(
         DistributedApplication app, int users, TimeSpan patience, CancellationToken cancellationToken)
     {
         var before = await StoredUsersAsync(app, cancellationToken);
         var run = await StartRunAsync(app, users, cancellationToken);
-        var stored = await Eventually.ValueAsync(t => StoredUsersAsync(app, t), n => n >= before + users, patience, cancellationToken);
+        var stored = await Eventually.Async(t => StoredUsersAsync(app, t), n => n >= before + users, patience, Eventually.WholeAppInterval, cancellationToken);
         return (run, stored - before);
     }
 
@@ -63,16 +54,12 @@ internal static class PipelineClients
     /// </summary>
     public static async Task<int> LatestRunEndedAsync(DistributedApplication app, TimeSpan patience, CancellationToken cancellationToken)
     {
-        using var ingestor = app.CreateHttpClient(ResourceNames.Ingestor);
-        var latest = await Eventually.ValueAsync(
-            async t =>
-            {
-                using var runs = JsonDocument.Parse(await ingestor.GetStringAsync(new Uri("/runs?limit=1", UriKind.Relative), t));
-                var run = runs.RootElement.EnumerateArray().Single();
-                return (Status: run.GetProperty("status").GetString(), Produced: run.GetProperty("produced").GetInt32());
-            },
+        using var ingestor = await IngestorAsync(app, cancellationToken);
+        var latest = await Eventually.Async(
+            async t => (await ingestor.ListAsync(1, t)).Single(),
             run => run.Status != "running",
             patience,
+            Eventually.WholeAppInterval,
             cancellationToken);
         Assert.NotEqual("running", latest.Status);
         return latest.Produced;

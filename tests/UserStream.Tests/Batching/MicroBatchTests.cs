@@ -1,8 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
 using UserStream.Streaming.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Batching;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using UserStream.Streaming.Hosting;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Process;
 
 namespace UserStream.Tests.Batching;
@@ -12,8 +11,6 @@ public sealed class WorkerHealthTests
 {
     private const string Meter = "UserStream.WorkerHealthTest";
     private static readonly WorkerMetricNames Names = new("userstream.test.worker.restarts", "userstream.test.worker.stalls");
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task A_restarting_loop_is_unhealthy_and_healthy_again_once_a_run_makes_progress()
@@ -32,12 +29,12 @@ public sealed class WorkerHealthTests
             cancellationToken: Ct);
         var check = StreamingServiceCollectionExtensions.WorkerHealthCheckName(FlakyWorker.Name);
 
-        var failing = await Eventually.Async(() => host.HealthAsync(check, Ct), e => e.Status == HealthStatus.Unhealthy);
+        var failing = await Eventually.Async(() => host.HealthAsync(check, Ct), e => e.Status == HealthStatus.Unhealthy, cancellationToken: Ct);
         Assert.Equal(HealthStatus.Unhealthy, failing.Status);
         Assert.Contains("restarting", failing.Description, StringComparison.Ordinal);
         switches.Failing = false;
 
-        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => host.HealthAsync(check, Ct), e => e.Status == HealthStatus.Healthy)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => host.HealthAsync(check, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
         Assert.True(metrics.Sum(host, Names.Restarts) >= 1);
     }
 

@@ -7,7 +7,6 @@ using Confluent.Kafka;
 using UserStream.Contracts;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
-using UserStream.Testing;
 using UserStream.Tests.Pipeline;
 using UserStream.Tests.Process;
 
@@ -31,8 +30,6 @@ internal sealed class DeadLetterApi(HttpClient http, string? apiKey = null)
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public HttpClient Http => http;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async Task<DeadLetterPageDto> ListAsync(string query = "")
     {

@@ -8,8 +8,6 @@ using UserStream.Streaming.DeadLettering;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
-using UserStream.Tests.Infrastructure;
-using UserStream.Testing;
 using UserStream.Tests.Pipeline;
 using UserStream.Tests.Process;
 
@@ -23,13 +21,11 @@ namespace UserStream.Tests.DeadLetters;
 public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
 {
     private const string Key = "dead-letter-test-key-0123456789";
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task The_45_bad_inputs_are_listed_newest_first_and_counted_by_stage_and_code_and_looking_commits_nothing()
     {
         await using var rig = await PipelineRig.CreateAsync();
-        var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig));
+        var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig), cancellationToken: Ct);
         await DeadLetterFeed.ProduceBadInputsAsync(rig);
         Assert.Equal(BadInputs.All.Count, rig.Read(Topics.DeadLetter, BadInputs.All.Count).Count);
         var api = new DeadLetterApi(processor.CreateClient());
@@ -85,7 +81,7 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
     public async Task A_read_bounded_in_records_says_it_is_incomplete()
     {
         await using var rig = await PipelineRig.CreateAsync();
-        await using var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig));
+        await using var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig), cancellationToken: Ct);
         await DeadLetterFeed.ProduceBadInputsAsync(rig);
         Assert.Equal(45, rig.Read(Topics.DeadLetter, 45).Count);
         var reader = new DeadLetterReader(
@@ -106,7 +102,7 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
     public async Task A_replayed_record_still_invalid_is_dead_lettered_once_more_with_replay_count_1_and_nothing_replays_on_its_own()
     {
         await using var rig = await PipelineRig.CreateAsync();
-        var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig));
+        var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig), cancellationToken: Ct);
         await DeadLetterFeed.ProduceBadInputsAsync(rig);
         var originals = rig.Read(Topics.DeadLetter, 45).ToDictionary(r => DeadLetter.IdOf(r.Topic, r.Partition.Value, r.Offset.Value));
         var api = new DeadLetterApi(processor.CreateClient());
@@ -149,7 +145,7 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
     public async Task Bad_requests_get_a_4xx_problem_naming_the_field_and_the_replay_requires_the_api_key()
     {
         await using var rig = await PipelineRig.CreateAsync();
-        var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig, apiKey: Key));
+        var processor = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig, apiKey: Key), cancellationToken: Ct);
         var api = new DeadLetterApi(processor.CreateClient(), Key);
         var http = api.Http;
 
@@ -215,7 +211,7 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
         var settings = DeadLetterFeed.ProcessSettings(rig);
         settings["Process:DeadLetters:ReplayBatchSize"] = "1";
         using var metrics = new StageMetrics();
-        var processor = await rig.StartProcessorAsync(settings);
+        var processor = await rig.StartProcessorAsync(settings, cancellationToken: Ct);
         await DeadLetterFeed.ProduceBadInputsAsync(rig);
         Assert.Equal(45, rig.Read(Topics.DeadLetter, 45).Count);
         var api = new DeadLetterApi(processor.CreateClient());
@@ -229,7 +225,7 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
         {
             running = api.ReplayAsync("""{"code":"missing_field"}""");
             Assert.True(
-                await Eventually.TrueAsync(() => metrics.Sum(processor, replayed) > 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20)),
+                await Eventually.TrueAsync(() => metrics.Sum(processor, replayed) > 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), cancellationToken: Ct),
                 "the first replay never committed");
             Assert.False(running.IsCompleted, "the first replay ended before the second was asked for");
             using var refused = await api.PostReplayAsync("""{"code":"missing_field"}""");

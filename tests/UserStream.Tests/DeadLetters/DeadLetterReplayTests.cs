@@ -9,8 +9,6 @@ using UserStream.Streaming.DeadLettering;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Pipeline;
 using UserStream.Tests.Process;
 
@@ -25,38 +23,36 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
 {
     private static readonly string ReplayedMetric = $"{StageTelemetry.Process.ToLowerInvariant()}.{DeadLetterReplayer.ReplayedMetricSuffix}";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Raising_the_limit_and_replaying_its_code_stores_exactly_those_users_once_and_asking_again_sends_nothing()
     {
         using var spans = new SpanCollector();
         using var metrics = new StageMetrics();
         await using var rig = await PipelineRig.CreateAsync();
-        await rig.StartSinkAsync();
-        var strict = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig));
+        await rig.StartSinkAsync(cancellationToken: Ct);
+        var strict = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig), cancellationToken: Ct);
         await DeadLetterFeed.ProduceBadInputsAsync(rig);
         var longNames = await DeadLetterFeed.ProduceLongNamesAsync(rig, 4);
         var tooLong = BadInputs.All.Where(c => c.Code == "field_too_long").Select(c => Guid.Parse(c.Key!)).Concat(longNames).ToList();
         var deadLetters = rig.Read(Topics.DeadLetter, 49);
         Assert.Equal(49, deadLetters.Count);
         Assert.Equal(5, deadLetters.Count(d => d.Message.Headers.GetString(DeadLetterHeaders.ErrorCode) == "field_too_long"));
-        Assert.Equal(0, await rig.RowCountAsync());
+        Assert.Equal(0, await rig.RowCountAsync(cancellationToken: Ct));
 
         // The cause fixed: the processor restarted with a longer field limit.
         await strict.StopAsync(Ct);
-        var relaxed = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig, maxFieldLength: 1_024));
+        var relaxed = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig, maxFieldLength: 1_024), cancellationToken: Ct);
         var api = new DeadLetterApi(relaxed.CreateClient());
 
         Assert.Equal(new ReplayResultDto(5, 2, 0, 3), await api.ReplayAsync("""{"code":"field_too_long","max":2}"""));
         Assert.Equal(new ReplayResultDto(5, 3, 2, 0), await api.ReplayAsync("""{"code":"field_too_long"}"""));
-        Assert.Equal(5, await rig.WaitForRowsAsync(5));
-        Assert.Equal(tooLong.Order(), (await rig.StoredUsersAsync()).Select(u => u.Id).Order());
+        Assert.Equal(5, await rig.WaitForRowsAsync(5, cancellationToken: Ct));
+        Assert.Equal(tooLong.Order(), (await rig.StoredUsersAsync(cancellationToken: Ct)).Select(u => u.Id).Order());
 
         // Asked again: nothing sent twice.
         Assert.Equal(new ReplayResultDto(5, 0, 5, 0), await api.ReplayAsync("""{"code":"field_too_long"}"""));
         await Task.Delay(TimeSpan.FromSeconds(1), Ct);
-        Assert.Equal(5, await rig.RowCountAsync());
+        Assert.Equal(5, await rig.RowCountAsync(cancellationToken: Ct));
         var replayed = DeadLetterFeed.Replayed(rig, Topics.UsersCreated);
         Assert.Equal(5, replayed.Count);
         ProcessStageHarness.AssertExactlyOnce(tooLong, rig.ReadToEnd(Topics.UsersEnriched));
@@ -108,7 +104,7 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
     {
         const int count = 60;
         await using var rig = await PipelineRig.CreateAsync();
-        var strict = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig));
+        var strict = await rig.StartProcessorAsync(DeadLetterFeed.ProcessSettings(rig), cancellationToken: Ct);
         var ids = await DeadLetterFeed.ProduceLongNamesAsync(rig, count);
         Assert.Equal(count, rig.Read(Topics.DeadLetter, count).Count);
         await strict.StopAsync(Ct);
@@ -121,7 +117,7 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
         {
             var replay = killedApi.PostReplayAsync("""{"code":"field_too_long"}""");
             var started = await Eventually.TrueAsync(
-                () => DeadLetterFeed.Replayed(rig, Topics.UsersCreated).Count >= 5, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
+                () => DeadLetterFeed.Replayed(rig, Topics.UsersCreated).Count >= 5, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), cancellationToken: Ct);
             Assert.True(started, $"the replay never committed 5 dead letters:\n{killed.RecentOutput()}");
             killed.Kill();
             await Assert.ThrowsAnyAsync<Exception>(() => replay);
@@ -148,7 +144,7 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
         Assert.Equal(count, replayOf.Distinct().Count());
         var markers = rig.ReadToEnd(Topics.DeadLetterReplays).Select(m => m.Message.Key).ToList();
         Assert.Equal(replayOf.Order(), markers.Order());
-        var outputs = await Eventually.Async(() => Task.FromResult(rig.ReadToEnd(Topics.UsersEnriched)), o => o.Count >= count, PipelineRig.StreamTimeout);
+        var outputs = await Eventually.Async(() => Task.FromResult(rig.ReadToEnd(Topics.UsersEnriched)), o => o.Count >= count, PipelineRig.StreamTimeout, cancellationToken: Ct);
         ProcessStageHarness.AssertExactlyOnce(ids, outputs);
     }
 
@@ -156,9 +152,9 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
     public async Task Sink_rejects_replayed_to_users_enriched_after_the_store_is_fixed_are_stored_once()
     {
         await using var rig = await PipelineRig.CreateAsync();
-        var sink = await rig.StartSinkAsync();
-        var processor = await rig.StartProcessorAsync();
-        await Eventually.Async(() => Task.FromResult(sink.Services.GetRequiredService<StoreReadiness>().IsReady), ready => ready);
+        var sink = await rig.StartSinkAsync(cancellationToken: Ct);
+        var processor = await rig.StartProcessorAsync(cancellationToken: Ct);
+        await Eventually.Async(() => Task.FromResult(sink.Services.GetRequiredService<StoreReadiness>().IsReady), ready => ready, cancellationToken: Ct);
         var ids = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid()).ToList();
         var refused = ids.Where((_, i) => i % 7 == 3).ToList();
         var refusedList = string.Join(", ", refused.Select(id => $"'{id}'::uuid"));
@@ -181,7 +177,7 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
             Assert.Equal("sink", r.Message.Headers.GetString(DeadLetterHeaders.Stage));
             Assert.Equal(Topics.UsersEnriched, r.Message.Headers.GetString(DeadLetterHeaders.SourceTopic));
         });
-        Assert.Equal(ids.Count - refused.Count, await rig.WaitForRowsAsync(ids.Count - refused.Count));
+        Assert.Equal(ids.Count - refused.Count, await rig.WaitForRowsAsync(ids.Count - refused.Count, cancellationToken: Ct));
 
         // The store fixed, the sink's rejects are replayed to users_enriched and stored, once.
         await ExecuteAsync(rig, "DROP TRIGGER refuse_some ON created_users");
@@ -189,8 +185,8 @@ public sealed class DeadLetterReplayTests(ITestOutputHelper output)
         Assert.Equal(refused.Count, (await api.SummaryAsync()).Counts.Single(c => c is { Stage: "sink", Code: "store_rejected" }).Count);
         Assert.Equal(new ReplayResultDto(refused.Count, refused.Count, 0, 0), await api.ReplayAsync("""{"stage":"sink","code":"store_rejected"}"""));
 
-        Assert.Equal(ids.Count, await rig.WaitForRowsAsync(ids.Count));
-        Assert.Equal(ids.Order(), (await rig.StoredUsersAsync()).Select(u => u.Id).Order());
+        Assert.Equal(ids.Count, await rig.WaitForRowsAsync(ids.Count, cancellationToken: Ct));
+        Assert.Equal(ids.Order(), (await rig.StoredUsersAsync(cancellationToken: Ct)).Select(u => u.Id).Order());
         var replayed = DeadLetterFeed.Replayed(rig, Topics.UsersEnriched);
         Assert.Equal(refused.Select(id => id.ToString("D")).Order(), replayed.Select(r => r.Message.Key).Order());
         Assert.All(replayed, r => Assert.Equal(rejects.Single(d => d.Message.Key == r.Message.Key).Message.Value, r.Message.Value));

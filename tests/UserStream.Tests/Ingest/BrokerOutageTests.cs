@@ -1,5 +1,3 @@
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -28,12 +26,12 @@ public sealed class BrokerOutageTests(KafkaBroker broker, PostgresDatabase datab
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30"; // page 2 waits while the test checks page 1 landed
         settings["Kafka:Settings:message.timeout.ms"] = "2000";
         settings["Kafka:Settings:reconnect.backoff.max.ms"] = "200";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        RunDto outage;
+        RunView outage;
         try
         {
-            outage = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(20)).Id);
+            outage = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(20, cancellationToken: Ct)).Id, cancellationToken: Ct);
         }
         finally
         {
@@ -46,10 +44,10 @@ public sealed class BrokerOutageTests(KafkaBroker broker, PostgresDatabase datab
         // The producer reconnects in its own time once the brokers are back; a run started before it has may still
         // see deliveries time out (message.timeout.ms is 2 s here). A later run succeeds, and exactly what every run
         // reports as produced is in the topic.
-        var later = new List<RunDto>();
+        var later = new List<RunView>();
         do
         {
-            later.Add(await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5)).Id));
+            later.Add(await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5, cancellationToken: Ct)).Id, cancellationToken: Ct));
         }
         while (later[^1].Status != "succeeded" && later.Count < 5);
 

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Ingest;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -44,10 +42,10 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
         randomUser.Enqueue(Enumerable.Repeat(failure, Attempts).ToArray());
         var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
         settings["Ingest:Schedule:Paused"] = "false";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
         // The first scheduled run meets the failing API; the one after it meets a working API.
-        var runs = await stage.Api.WaitForHistoryAsync(h => h.Any(r => r.Status == "succeeded"));
+        var runs = await stage.Api.WaitForHistoryAsync(h => h.Any(r => r.Status == "succeeded"), cancellationToken: Ct);
         await stage.Host.StopAsync(TestContext.Current.CancellationToken);
 
         var ordered = runs.OrderBy(r => r.StartedAt).ToList();
@@ -73,9 +71,9 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
         randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.Status(502), FakeAnswer.Status(502), FakeAnswer.Status(502));
         var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
         settings["Ingest:PageSize"] = "5";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(12)).Id);
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(12, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("partial", 12, 5, 5, 0, 1 + Attempts), (done.Status, done.Requested, done.Fetched, done.Produced, done.Failed, done.FetchAttempts));
         Assert.Contains("fetch of page 2 failed: http_status: the API answered HTTP 502", done.Error, StringComparison.Ordinal);
@@ -93,9 +91,9 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
         settings["Ingest:PageSize"] = "5";
         settings["Ingest:RunTimeout"] = "00:00:01";
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(10)).Id);
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(10, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("partial", 5, 5), (done.Status, done.Fetched, done.Produced));
         Assert.Equal("run timed out after 00:00:01", done.Error);
@@ -108,9 +106,9 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
         var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         randomUser.Enqueue(FakeAnswer.Status(400));
-        await using var stage = await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser));
+        await using var stage = await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser), cancellationToken: Ct);
 
-        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5)).Id);
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("failed", 1), (done.Status, done.FetchAttempts));
         Assert.Contains("HTTP 400", done.Error, StringComparison.Ordinal);
@@ -132,11 +130,11 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
         settings["Ingest:RandomUser:MaxResponseBytes"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
         var read = new BodyBytesRead();
-        await using var stage = await IngestTestHost.StartAsync(
+        await using var stage = await StageHost.StartIngestAsync(
             settings,
-            builder => builder.Services.AddHttpClient(IngestStageExtensions.RandomUserHttpClientName).AddHttpMessageHandler(() => new CountingHandler(read)));
+            builder => builder.Services.AddHttpClient(IngestStageExtensions.RandomUserHttpClientName).AddHttpMessageHandler(() => new CountingHandler(read)), cancellationToken: Ct);
 
-        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5)).Id);
+        var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("failed", 1, 0), (done.Status, done.FetchAttempts, done.Produced));
         Assert.Contains("response_too_large", done.Error, StringComparison.Ordinal);

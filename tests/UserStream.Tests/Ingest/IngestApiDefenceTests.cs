@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using UserStream.Streaming.Hosting;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -16,12 +14,10 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
     : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
 {
     private const string Key = "test-api-key-0123456789";
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Hostile_requests_get_a_4xx_problem_naming_what_is_wrong()
     {
-        await using var stage = await IngestTestHost.StartAsync(await SettingsAsync());
+        await using var stage = await StageHost.StartIngestAsync(await SettingsAsync(), cancellationToken: Ct);
         var http = stage.Api.Http;
         var cases = new (string Method, string Path, HttpContent Content, HttpStatusCode Status, string Mentions)[]
         {
@@ -45,20 +41,20 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
             Assert.Contains(mentions, text, StringComparison.Ordinal);
         }
 
-        Assert.Empty(await stage.Api.ListAsync());
+        Assert.Empty(await stage.Api.ListAsync(cancellationToken: Ct));
     }
 
     [Fact]
     public async Task Mutating_endpoints_require_the_configured_api_key_and_reads_stay_open()
     {
-        await using var stage = await IngestTestHost.StartAsync(await SettingsAsync());
+        await using var stage = await StageHost.StartIngestAsync(await SettingsAsync(), cancellationToken: Ct);
         var http = stage.Api.Http;
 
         Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(http, "POST", "/runs", """{"size":1}""", key: null));
         Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(http, "PUT", "/schedule", """{"paused":true}""", key: null));
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(http, "POST", "/runs", """{"size":1}""", key: "not-the-key-0123456789"));
         Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(http, "PUT", "/schedule", """{"paused":true}""", key: Key + "x"));
-        Assert.Empty(await stage.Api.ListAsync());
+        Assert.Empty(await stage.Api.ListAsync(cancellationToken: Ct));
 
         Assert.Equal(HttpStatusCode.OK, await SendAsync(http, "GET", "/runs", null, key: null));
         Assert.Equal(HttpStatusCode.OK, await SendAsync(http, "GET", "/schedule", null, key: null));
@@ -71,7 +67,7 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
     {
         var settings = await SettingsAsync();
         settings.Remove("Api:Key");
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
         Assert.Equal(HttpStatusCode.Accepted, await SendAsync(stage.Api.Http, "POST", "/runs", """{"size":1}""", key: null));
     }
@@ -82,7 +78,7 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
         var settings = await SettingsAsync();
         settings["Api:Key"] = "short";
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => IngestTestHost.StartAsync(settings));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => StageHost.StartIngestAsync(settings, cancellationToken: Ct));
         Assert.Contains("Api:Key", error.ToString(), StringComparison.Ordinal);
     }
 
@@ -96,7 +92,7 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
         settings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         await using var ingestor = StageProcess.Start("ingest", settings);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-        var ready = await Eventually.Async(async () => await TryGetAsync(http, "/schedule"), status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        var ready = await Eventually.Async(async () => await TryGetAsync(http, "/schedule"), status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(60), cancellationToken: Ct);
         Assert.True(ready == HttpStatusCode.OK, $"the ingestor never became ready:\n{ingestor.RecentOutput()}");
 
         var before = ingestor.MemoryMiB("VmRSS");
@@ -122,7 +118,7 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
         Assert.DoesNotContain(outcomes, o => o.StartsWith('2') || o.StartsWith('5'));
         Assert.Contains("413", outcomes);
         Assert.True(peak - before < 150, $"the ingestor grew from {before:F0} to {peak:F0} MiB: bodies were buffered");
-        Assert.Empty(await new IngestApiClient(http).ListAsync());
+        Assert.Empty(await new IngestApiClient(http).ListAsync(cancellationToken: Ct));
     }
 
     private async Task<Dictionary<string, string?>> SettingsAsync()

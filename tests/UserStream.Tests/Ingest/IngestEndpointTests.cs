@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -54,7 +53,7 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
             Assert.Contains(mentions, text, StringComparison.Ordinal);
         }
 
-        Assert.Empty(await stage.Api.ListAsync());
+        Assert.Empty(await stage.Api.ListAsync(cancellationToken: Ct));
     }
 
     [Fact]
@@ -64,20 +63,20 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
         randomUser.Enqueue(FakeAnswer.SlowUsers(TimeSpan.FromSeconds(2)));
         var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), NewTopic(), randomUser);
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:10";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        var running = await stage.Api.TriggerAsync(5);
-        using var refused = await stage.Api.PostRunsAsync(new { size = 5 });
+        var running = await stage.Api.TriggerAsync(5, cancellationToken: Ct);
+        using var refused = await stage.Api.PostRunsAsync(new { size = 5 }, cancellationToken: Ct);
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal(running.Id, problem.GetProperty("runningRunId").GetGuid());
         Assert.Contains(running.Id.ToString(), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        Assert.Equal("succeeded", (await stage.Api.WaitForRunAsync(running.Id)).Status);
-        var next = await stage.Api.TriggerAsync(5);
-        Assert.Equal("succeeded", (await stage.Api.WaitForRunAsync(next.Id)).Status);
-        Assert.Equal(2, (await stage.Api.ListAsync()).Count);
+        Assert.Equal("succeeded", (await stage.Api.WaitForRunAsync(running.Id, cancellationToken: Ct)).Status);
+        var next = await stage.Api.TriggerAsync(5, cancellationToken: Ct);
+        Assert.Equal("succeeded", (await stage.Api.WaitForRunAsync(next.Id, cancellationToken: Ct)).Status);
+        Assert.Equal(2, (await stage.Api.ListAsync(cancellationToken: Ct)).Count);
     }
 
     [Fact]
@@ -88,18 +87,18 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
         var ids = new List<Guid>();
         foreach (var size in new int?[] { 3, null, 7 })
         {
-            var run = await stage.Api.TriggerAsync(size);
+            var run = await stage.Api.TriggerAsync(size, cancellationToken: Ct);
             Assert.Equal(("manual", "running", size ?? 5), (run.Trigger, run.Status, run.Requested));
-            await stage.Api.WaitForRunAsync(run.Id);
+            await stage.Api.WaitForRunAsync(run.Id, cancellationToken: Ct);
             ids.Add(run.Id);
         }
 
-        var all = await stage.Api.ListAsync();
+        var all = await stage.Api.ListAsync(cancellationToken: Ct);
         Assert.Equal(ids.AsEnumerable().Reverse(), all.Select(r => r.Id));
         Assert.Equal([7, 5, 3], all.Select(r => r.Produced));
         Assert.All(all, r => Assert.Equal("succeeded", r.Status));
-        Assert.Equal(ids.AsEnumerable().Reverse().Take(2), (await stage.Api.ListAsync(limit: 2)).Select(r => r.Id));
-        Assert.Equal(all[1], await stage.Api.GetRunAsync(ids[1]));
+        Assert.Equal(ids.AsEnumerable().Reverse().Take(2), (await stage.Api.ListAsync(limit: 2, cancellationToken: Ct)).Select(r => r.Id));
+        Assert.Equal(all[1], await stage.Api.GetRunAsync(ids[1], cancellationToken: Ct));
     }
 
     [Fact]
@@ -110,42 +109,42 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         var ct = TestContext.Current.CancellationToken;
 
-        await using (var first = await IngestTestHost.StartAsync(settings))
+        await using (var first = await StageHost.StartIngestAsync(settings, cancellationToken: Ct))
         {
-            var configured = await first.Api.GetScheduleAsync();
+            var configured = await first.Api.GetScheduleAsync(cancellationToken: Ct);
             Assert.Equal(("00:00:01", 5, true, null, "configuration"), (configured.Interval, configured.Size, configured.Paused, configured.NextRunAt, configured.SetBy));
 
             using var resumed = await first.Api.Http.PutAsJsonAsync("/schedule", new { paused = false, size = 3 }, ct);
             Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
-            var schedule = (await resumed.Content.ReadFromJsonAsync<ScheduleDto>(IngestApiClient.Json, ct))!;
+            var schedule = (await resumed.Content.ReadFromJsonAsync<ScheduleView>(IngestApiClient.Json, ct))!;
             Assert.Equal(("00:00:01", 3, false, "api"), (schedule.Interval, schedule.Size, schedule.Paused, schedule.SetBy));
             Assert.NotNull(schedule.NextRunAt);
 
-            await first.Api.WaitForHistoryAsync(h => h.Count(r => r is { Trigger: "schedule", Status: "succeeded", Produced: 3 }) >= 2);
+            await first.Api.WaitForHistoryAsync(h => h.Count(r => r is { Trigger: "schedule", Status: "succeeded", Produced: 3 }) >= 2, cancellationToken: Ct);
             using var paused = await first.Api.Http.PutAsJsonAsync("/schedule", new { paused = true, interval = "PT2S" }, ct);
             Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
-            await first.Api.WaitForHistoryAsync(h => h.All(r => r.Status != "running"));
+            await first.Api.WaitForHistoryAsync(h => h.All(r => r.Status != "running"), cancellationToken: Ct);
         }
 
         // Configuration now says something else; the settings changed through the API win.
         settings["Ingest:Schedule:Paused"] = "false";
         settings["Ingest:Schedule:Interval"] = "00:00:01";
-        await using var second = await IngestTestHost.StartAsync(settings);
-        var kept = await second.Api.GetScheduleAsync();
+        await using var second = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
+        var kept = await second.Api.GetScheduleAsync(cancellationToken: Ct);
         Assert.Equal(("00:00:02", 3, true, null, "api"), (kept.Interval, kept.Size, kept.Paused, kept.NextRunAt, kept.SetBy));
 
-        var before = (await second.Api.ListAsync(100)).Count;
+        var before = (await second.Api.ListAsync(100, cancellationToken: Ct)).Count;
         await Task.Delay(TimeSpan.FromSeconds(2.5), ct); // more than one interval: a paused schedule starts nothing
-        Assert.Equal(before, (await second.Api.ListAsync(100)).Count);
+        Assert.Equal(before, (await second.Api.ListAsync(100, cancellationToken: Ct)).Count);
 
         using var resume = await second.Api.Http.PutAsJsonAsync("/schedule", new { paused = false }, ct);
         Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
-        await second.Api.WaitForHistoryAsync(h => h.Count > before && h.All(r => r.Status != "running"));
-        Assert.Equal("succeeded", (await second.Api.ListAsync(1))[0].Status);
+        await second.Api.WaitForHistoryAsync(h => h.Count > before && h.All(r => r.Status != "running"), cancellationToken: Ct);
+        Assert.Equal("succeeded", (await second.Api.ListAsync(1, cancellationToken: Ct))[0].Status);
     }
 
     private async Task<IngestStage> StartAsync() =>
-        await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, await database.NewSchemaAsync(), NewTopic()));
+        await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, await database.NewSchemaAsync(), NewTopic()));
 
     private string NewTopic()
     {

@@ -1,6 +1,4 @@
 using Npgsql;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -20,9 +18,9 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:01:00";
 
         Guid interrupted;
-        await using (var stage = await IngestTestHost.StartAsync(settings))
+        await using (var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct))
         {
-            interrupted = (await stage.Api.TriggerAsync(30)).Id;
+            interrupted = (await stage.Api.TriggerAsync(30, cancellationToken: Ct)).Id;
             await WaitUntilAsync(() => randomUser.Requests.Count >= 2); // page 1 fetched, page 2 in flight
             await stage.Host.StopAsync(TestContext.Current.CancellationToken);
         }
@@ -33,10 +31,10 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
         Assert.NotNull(row.EndedAt);
         Assert.Equal(10, KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 10, TimeSpan.FromSeconds(15)).Count);
 
-        await using var restarted = await IngestTestHost.StartAsync(settings);
-        var next = await restarted.Api.WaitForRunAsync((await restarted.Api.TriggerAsync(5)).Id);
+        await using var restarted = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
+        var next = await restarted.Api.WaitForRunAsync((await restarted.Api.TriggerAsync(5, cancellationToken: Ct)).Id, cancellationToken: Ct);
         Assert.Equal(("succeeded", 5), (next.Status, next.Produced));
-        Assert.Equal("failed", (await restarted.Api.GetRunAsync(interrupted)).Status);
+        Assert.Equal("failed", (await restarted.Api.GetRunAsync(interrupted, cancellationToken: Ct)).Status);
     }
 
     [Fact]
@@ -45,7 +43,7 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
         var topic = NewTopic();
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
-        await using (await IngestTestHost.StartAsync(settings))
+        await using (await StageHost.StartIngestAsync(settings, cancellationToken: Ct))
         {
             // Creates the ledger's tables.
         }
@@ -62,15 +60,15 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
         }
 
         settings["Ingest:Schedule:Paused"] = "false";
-        await using var restarted = await IngestTestHost.StartAsync(settings);
+        await using var restarted = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        var marked = await restarted.Api.GetRunAsync(crashed);
+        var marked = await restarted.Api.GetRunAsync(crashed, cancellationToken: Ct);
         Assert.Equal(("failed", 40, 40), (marked.Status, marked.Fetched, marked.Produced));
         Assert.StartsWith("interrupted", marked.Error, StringComparison.Ordinal);
         Assert.NotNull(marked.EndedAt);
 
         // The schedule carries on: the crashed run was scheduled more than an interval ago, so the next one starts now.
-        var runs = await restarted.Api.WaitForHistoryAsync(h => h.Any(r => r.Id != crashed && r.Status == "succeeded"));
+        var runs = await restarted.Api.WaitForHistoryAsync(h => h.Any(r => r.Id != crashed && r.Status == "succeeded"), cancellationToken: Ct);
         Assert.Contains(runs, r => r is { Trigger: "schedule", Status: "succeeded", Produced: 5 });
     }
 

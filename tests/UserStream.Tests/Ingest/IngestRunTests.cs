@@ -9,8 +9,6 @@ using UserStream.Ingest.Sources.Generator;
 using UserStream.Ingest.Telemetry;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -28,11 +26,11 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         settings["Ingest:PageSize"] = "10";
         settings["Ingest:RandomUser:Nationalities"] = "us,fr,ua";
         settings["Ingest:RandomUser:Exclude"] = "picture";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
         var api = stage.Api;
 
-        var run = await api.TriggerAsync(25);
-        var done = await api.WaitForRunAsync(run.Id);
+        var run = await api.TriggerAsync(25, cancellationToken: Ct);
+        var done = await api.WaitForRunAsync(run.Id, cancellationToken: Ct);
 
         Assert.Equal(("succeeded", 25, 25, 25, 0, null), (done.Status, done.Requested, done.Fetched, done.Produced, done.Failed, done.Error));
         Assert.Equal([(10, 1), (10, 2), (5, 3)], randomUser.Requests.Select(r => (r.Results, r.Page)));
@@ -87,7 +85,7 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
         var api = stage.Api;
         var measured = new ConcurrentDictionary<string, double>();
         var meter = stage.Host.Services.GetRequiredService<StageTelemetry>().Meter;
@@ -105,7 +103,7 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         meters.SetMeasurementEventCallback<double>((instrument, _, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, count) => count + 1));
         meters.Start();
 
-        var done = await api.WaitForRunAsync((await api.TriggerAsync(50)).Id);
+        var done = await api.WaitForRunAsync((await api.TriggerAsync(50, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("succeeded", "generator", 50, 50, 0), (done.Status, done.Source, done.Fetched, done.Produced, done.Failed));
         var records = KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 50, TimeSpan.FromSeconds(15));
@@ -145,10 +143,10 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         randomUser.Enqueue(FakeAnswer.UsersWithoutUuid(2));
-        await using var stage = await IngestTestHost.StartAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser));
+        await using var stage = await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser), cancellationToken: Ct);
         var api = stage.Api;
 
-        var done = await api.WaitForRunAsync((await api.TriggerAsync(6)).Id);
+        var done = await api.WaitForRunAsync((await api.TriggerAsync(6, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("succeeded", 6, 6, 2), (done.Status, done.Fetched, done.Produced, done.WithoutKey));
         var records = KafkaTopicReader.ReadAll(broker.BootstrapServers, topic, 6, TimeSpan.FromSeconds(15));

@@ -3,8 +3,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using UserStream.Ingest;
 using UserStream.Ingest.Ledger;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -33,7 +31,7 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         settings["Ingest:Source"] = "RandomUser";
         settings[key] = value;
 
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => IngestTestHost.StartAsync(settings));
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StageHost.StartIngestAsync(settings, cancellationToken: Ct));
 
         Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
@@ -53,7 +51,7 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         settings["Ingest:Source"] = "RandomUser";
         settings[key] = value;
 
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => IngestTestHost.StartAsync(settings));
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StageHost.StartIngestAsync(settings, cancellationToken: Ct));
 
         Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
@@ -67,9 +65,9 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), topic, api);
         settings["Ingest:RandomUser:Exclude"] = "picture";
         settings["Ingest:RandomUser:Include"] = "login,name,email,dob,registered,picture,nat";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        var run = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(3)).Id);
+        var run = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(3, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal("succeeded", run.Status);
         Assert.All(api.Requests, r => Assert.Contains("exc=picture", r.Query, StringComparison.Ordinal));
@@ -81,7 +79,7 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         var settings = IngestTestHost.Settings(broker, database.ConnectionString, "unused");
         settings["Ingest:Source"] = "Spreadsheet";
 
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => IngestTestHost.StartAsync(settings));
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => StageHost.StartIngestAsync(settings, cancellationToken: Ct));
 
         Assert.Contains("Spreadsheet", failure.ToString(), StringComparison.Ordinal);
     }
@@ -109,16 +107,16 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
         var topic = "users-created-" + Guid.NewGuid().ToString("N");
         broker.CreateTopic(topic, partitions: 1);
         await using var host = await StageHost.StartAsync(
-            IngestTestHost.Settings(broker, own.ConnectionString, topic), b => b.AddIngestStage(), app => app.MapIngestEndpoints(), TestContext.Current.CancellationToken);
+            IngestTestHost.Settings(broker, own.ConnectionString, topic), b => b.AddIngestStage(), app => app.MapIngestEndpoints(), cancellationToken: Ct);
         var api = new IngestApiClient(host.CreateClient());
 
-        using var refused = await api.PostRunsAsync(new { size = 3 });
+        using var refused = await api.PostRunsAsync(new { size = 3 }, cancellationToken: Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
 
         await own.AcceptConnectionsAsync();
-        await api.WaitUntilReadyAsync();
-        var run = await api.WaitForRunAsync((await api.TriggerAsync(3)).Id);
+        await api.WaitUntilReadyAsync(cancellationToken: Ct);
+        var run = await api.WaitForRunAsync((await api.TriggerAsync(3, cancellationToken: Ct)).Id, cancellationToken: Ct);
         Assert.Equal("succeeded", run.Status);
     }
 
@@ -127,9 +125,9 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
     {
         var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), "unused");
         settings["Kafka:Settings:no.such.property"] = "1";
-        await using var stage = await IngestTestHost.StartAsync(settings);
+        await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
-        var run = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(3)).Id);
+        var run = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(3, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
         Assert.Equal(("failed", 0, 0), (run.Status, run.Fetched, run.Produced));
         Assert.Contains("the producer could not be created", run.Error, StringComparison.Ordinal);

@@ -1,7 +1,5 @@
 using System.Net;
 using Npgsql;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;
@@ -25,17 +23,17 @@ public sealed class RunOwnershipTests(KafkaBroker broker, PostgresDatabase datab
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:01:00";
         settings["Ingest:PageSize"] = "10";
 
-        await using var first = await IngestTestHost.StartAsync(With(settings, "ingestor-a"));
-        var running = (await first.Api.TriggerAsync(30)).Id;
-        Assert.True(await Eventually.TrueAsync(() => randomUser.Requests.Count >= 2), "the first instance's run did not reach its second page");
+        await using var first = await StageHost.StartIngestAsync(With(settings, "ingestor-a"), cancellationToken: Ct);
+        var running = (await first.Api.TriggerAsync(30, cancellationToken: Ct)).Id;
+        Assert.True(await Eventually.TrueAsync(() => randomUser.Requests.Count >= 2, cancellationToken: Ct), "the first instance's run did not reach its second page");
 
         // A second instance starts while the first one's run is in progress, and outlives several leases.
-        await using var second = await IngestTestHost.StartAsync(With(settings, "ingestor-b"));
-        Assert.Equal("running", (await second.Api.GetRunAsync(running)).Status);
+        await using var second = await StageHost.StartIngestAsync(With(settings, "ingestor-b"), cancellationToken: Ct);
+        Assert.Equal("running", (await second.Api.GetRunAsync(running, cancellationToken: Ct)).Status);
         await Task.Delay(Lease * 3, TestContext.Current.CancellationToken);
 
         // Asking the second instance for a run is refused: the first instance's run is alive and stays its own.
-        using var refused = await second.Api.PostRunsAsync(new { size = 5 });
+        using var refused = await second.Api.PostRunsAsync(new { size = 5 }, cancellationToken: Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Contains("another live instance", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
         var row = Assert.Single(await LedgerRows.ReadAsync(settings["ConnectionStrings:pipeline-db"]!));
@@ -49,24 +47,24 @@ public sealed class RunOwnershipTests(KafkaBroker broker, PostgresDatabase datab
         var (settings, connectionString) = await NewLedgerAsync();
         var orphan = await InsertRunningAsync(connectionString, "ingestor-gone");
 
-        await using var stage = await IngestTestHost.StartAsync(With(settings, "ingestor-b"));
-        Assert.Equal("running", (await stage.Api.GetRunAsync(orphan)).Status); // its lease was fresh at startup
+        await using var stage = await StageHost.StartIngestAsync(With(settings, "ingestor-b"), cancellationToken: Ct);
+        Assert.Equal("running", (await stage.Api.GetRunAsync(orphan, cancellationToken: Ct)).Status); // its lease was fresh at startup
 
-        using (var refused = await stage.Api.PostRunsAsync(new { size = 5 }))
+        using (var refused = await stage.Api.PostRunsAsync(new { size = 5 }, cancellationToken: Ct))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode); // its owner may still be alive
         }
 
         await Task.Delay(Lease + TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
-        using (var accepted = await stage.Api.PostRunsAsync(new { size = 5 }))
+        using (var accepted = await stage.Api.PostRunsAsync(new { size = 5 }, cancellationToken: Ct))
         {
             Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode); // the lease lapsed: the first request takes over
         }
 
-        var taken = await stage.Api.GetRunAsync(orphan);
+        var taken = await stage.Api.GetRunAsync(orphan, cancellationToken: Ct);
         Assert.Equal("failed", taken.Status);
         Assert.StartsWith("interrupted", taken.Error, StringComparison.Ordinal);
-        var runs = await stage.Api.WaitForHistoryAsync(h => h.Any(r => r.Id != orphan && r.Status == "succeeded"));
+        var runs = await stage.Api.WaitForHistoryAsync(h => h.Any(r => r.Id != orphan && r.Status == "succeeded"), cancellationToken: Ct);
         Assert.Contains(runs, r => r is { Status: "succeeded", Produced: 5 });
     }
 
@@ -77,9 +75,9 @@ public sealed class RunOwnershipTests(KafkaBroker broker, PostgresDatabase datab
         var leftover = await InsertRunningAsync(connectionString, "ingestor-b");
         settings["Ingest:RunLease"] = "00:10:00";
 
-        await using var stage = await IngestTestHost.StartAsync(With(settings, "ingestor-b"));
+        await using var stage = await StageHost.StartIngestAsync(With(settings, "ingestor-b"), cancellationToken: Ct);
 
-        var marked = await stage.Api.GetRunAsync(leftover);
+        var marked = await stage.Api.GetRunAsync(leftover, cancellationToken: Ct);
         Assert.Equal("failed", marked.Status);
         Assert.StartsWith("interrupted", marked.Error, StringComparison.Ordinal);
     }
@@ -91,7 +89,7 @@ public sealed class RunOwnershipTests(KafkaBroker broker, PostgresDatabase datab
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         settings["Ingest:RunLease"] = Lease.ToString();
-        await using (await IngestTestHost.StartAsync(With(settings, "ingestor-setup")))
+        await using (await StageHost.StartIngestAsync(With(settings, "ingestor-setup")))
         {
             // Creates the ledger's tables.
         }

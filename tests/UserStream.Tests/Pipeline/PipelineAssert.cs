@@ -1,7 +1,7 @@
+using System.Globalization;
 using Confluent.Kafka;
 using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
-using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Pipeline;
 
@@ -9,7 +9,7 @@ namespace UserStream.Tests.Pipeline;
 internal static class PipelineAssert
 {
     /// <summary>GET /runs/{id} shows the run succeeded with every requested user fetched and acknowledged.</summary>
-    public static void Succeeded(RunDto run, int size)
+    public static void Succeeded(RunView run, int size)
     {
         Assert.True(
             (run.Status, run.Requested, run.Fetched, run.Produced, run.Failed) == ("succeeded", size, size, size, 0),
@@ -79,4 +79,13 @@ internal static class PipelineAssert
 
     /// <summary>PostgreSQL keeps whole microseconds (Npgsql truncates).</summary>
     private static DateTimeOffset AtMicroseconds(DateTimeOffset value) => value.AddTicks(-(value.Ticks % 10));
+}
+
+/// <summary>Reading a users_enriched record.</summary>
+internal static class EnrichedRecords
+{
+    public static EnrichedUser User(this ConsumeResult<string, byte[]> record) => EnrichedUserJson.Deserialize(record.Message.Value);
+
+    public static string Describe(this IReadOnlyCollection<Guid> ids) =>
+        $"{ids.Count} ({string.Join(", ", ids.Take(5).Select(i => i.ToString("D", CultureInfo.InvariantCulture)))}{(ids.Count > 5 ? ", …" : "")})";
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using Confluent.Kafka;
 using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
-using UserStream.Testing;
 using UserStream.Tests.Process;
 
 namespace UserStream.Tests.Pipeline;
@@ -20,13 +19,11 @@ public sealed class PipelineRunTests
     {
         const int size = 2_000;
         await using var pipeline = await PipelineRig.CreateAsync();
-        var ingest = await pipeline.StartIngestAsync();
-        await pipeline.StartProcessorAsync();
-        await pipeline.StartSinkAsync();
+        await pipeline.StartAllAsync(cancellationToken: Ct);
 
-        var run = await PipelineRig.TriggerAsync(ingest, size);
-        var done = await PipelineRig.WaitForRunAsync(ingest, run.Id);
-        var rows = await pipeline.WaitForRowsAsync(size);
+        var run = await pipeline.StartRunAsync(size, cancellationToken: Ct);
+        var done = await pipeline.WaitForRunAsync(run.Id, cancellationToken: Ct);
+        var rows = await pipeline.WaitForRowsAsync(size, cancellationToken: Ct);
 
         PipelineAssert.Succeeded(done, size);
         PipelineAssert.NoDeadLetters(pipeline.ReadToEnd(Topics.DeadLetter));
@@ -35,7 +32,7 @@ public sealed class PipelineRunTests
         var enriched = pipeline.Read(Topics.UsersEnriched, size);
         ProcessStageHarness.AssertExactlyOnce(produced, enriched);
         Assert.Equal(size, rows);
-        var stored = await pipeline.StoredUsersAsync();
+        var stored = await pipeline.StoredUsersAsync(cancellationToken: Ct);
         PipelineAssert.ExactlyTheseRows(produced, stored);
         PipelineAssert.StoredAsEnriched(enriched, stored);
         Assert.All(stored, u => Assert.Equal(done.Id.ToString(), u.RunId));
@@ -46,23 +43,23 @@ public sealed class PipelineRunTests
     {
         const int size = 1_500;
         await using var pipeline = await PipelineRig.CreateAsync();
-        var ingest = await pipeline.StartIngestAsync();
+        await pipeline.StartIngestAsync(cancellationToken: Ct);
         var processSettings = pipeline.ProcessSettings();
         processSettings["Process:Validation:MaxRecordBytes"] = BadInputs.MaxRecordBytes.ToString(CultureInfo.InvariantCulture);
         processSettings["Process:Validation:MaxFieldLength"] = BadInputs.MaxFieldLength.ToString(CultureInfo.InvariantCulture);
         processSettings["Process:Validation:MaxDepth"] = BadInputs.MaxDepth.ToString(CultureInfo.InvariantCulture);
-        await pipeline.StartProcessorAsync(processSettings);
-        await pipeline.StartSinkAsync();
+        await pipeline.StartProcessorAsync(processSettings, cancellationToken: Ct);
+        await pipeline.StartSinkAsync(cancellationToken: Ct);
 
         // The bad records are produced to users_created while the run produces its users.
-        var run = await PipelineRig.TriggerAsync(ingest, size);
+        var run = await pipeline.StartRunAsync(size, cancellationToken: Ct);
         await KafkaTopicReader.ProduceAsync(
             pipeline.BootstrapServers,
             Topics.UsersCreated,
             BadInputs.All.Select(c => new Message<string, byte[]> { Key = c.Key!, Value = c.Value!, Headers = new Headers().SetString(CaseHeader, c.Name) }),
             TestContext.Current.CancellationToken);
-        var done = await PipelineRig.WaitForRunAsync(ingest, run.Id);
-        await pipeline.WaitForRowsAsync(size);
+        var done = await pipeline.WaitForRunAsync(run.Id, cancellationToken: Ct);
+        await pipeline.WaitForRowsAsync(size, cancellationToken: Ct);
 
         PipelineAssert.Succeeded(done, size);
         var deadLetters = pipeline.Read(Topics.DeadLetter, BadInputs.All.Count);
@@ -72,6 +69,6 @@ public sealed class PipelineRunTests
         Assert.All(deadLetters, d => Assert.Equal("process", d.Message.Headers.GetString(DeadLetterHeaders.Stage)));
         var produced = pipeline.ProducedIds(size + BadInputs.All.Count, done);
         Assert.Equal(size, produced.Count);
-        PipelineAssert.ExactlyTheseRows(produced, await pipeline.StoredUsersAsync());
+        PipelineAssert.ExactlyTheseRows(produced, await pipeline.StoredUsersAsync(cancellationToken: Ct));
     }
 }

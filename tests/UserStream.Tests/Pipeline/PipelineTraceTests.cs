@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using UserStream.Contracts;
 using UserStream.Streaming.Telemetry;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Pipeline;
 
@@ -14,18 +13,16 @@ public sealed class PipelineTraceTests
         const int size = 50;
         using var spans = new SpanCollector();
         await using var pipeline = await PipelineRig.CreateAsync();
-        var ingest = await pipeline.StartIngestAsync();
-        await pipeline.StartProcessorAsync();
-        await pipeline.StartSinkAsync();
+        await pipeline.StartAllAsync(cancellationToken: Ct);
 
-        var run = await PipelineRig.TriggerAsync(ingest, size);
-        var done = await PipelineRig.WaitForRunAsync(ingest, run.Id);
-        Assert.Equal(size, await pipeline.WaitForRowsAsync(size));
+        var run = await pipeline.StartRunAsync(size, cancellationToken: Ct);
+        var done = await pipeline.WaitForRunAsync(run.Id, cancellationToken: Ct);
+        Assert.Equal(size, await pipeline.WaitForRowsAsync(size, cancellationToken: Ct));
         var user = pipeline.ProducedIds(size, done)[size / 2];
         var traceId = ActivityTraceId.CreateFromString(done.TraceId);
 
         // The sink ends a record's spans once its batch is committed: wait for the whole chain.
-        var chain = await Eventually.Async(() => Task.FromResult(Chain(spans.Trace(traceId), user)), c => c.Count == 5);
+        var chain = await Eventually.Async(() => Task.FromResult(Chain(spans.Trace(traceId), user)), c => c.Count == 5, cancellationToken: Ct);
 
         Assert.True(chain.Count == 5, $"the trace {traceId} of user {user} holds only: {string.Join(" → ", chain.Select(Describe))}");
         Assert.Equal(

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Process;
 using UserStream.Tests.Sink;
 
@@ -108,8 +106,6 @@ public sealed class StageStartupTests(KafkaBroker broker, PostgresDatabase datab
         Assert.Equal(ids.Count, await rig.RowsAsync(ids));
         Assert.Equal(ids.Count, rig.CommittedTotal());
     }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static List<Guid> NewIds(int count) => [.. Enumerable.Range(0, count).Select(_ => Guid.NewGuid())];
 

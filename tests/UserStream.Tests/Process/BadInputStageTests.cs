@@ -2,8 +2,6 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using UserStream.Contracts;
 using UserStream.Streaming.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using static UserStream.Tests.Process.ProcessStageHarness;
 
 namespace UserStream.Tests.Process;

@@ -1,6 +1,4 @@
 using Confluent.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using static UserStream.Tests.Process.ProcessStageHarness;
 
 namespace UserStream.Tests.Process;
@@ -20,22 +18,22 @@ public sealed class ProcessCrashTests(KafkaBroker broker) : IClassFixture<KafkaB
         await ProduceUsersAsync(broker.BootstrapServers, topics.Input, beforeCrash, ct);
 
         int committedAtCrash, writtenAtCrash;
-        using (var child = await ChildProcessor.StartAsync(settings, ct))
+        await using (var child = StageProcess.Start("process", settings))
         {
             try
             {
                 Assert.True(
-                    await Eventually.TrueAsync(() => ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count >= 20),
-                    $"the child processor committed nothing:\n{child.Output}");
+                    await Eventually.TrueAsync(() => ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count >= 20, cancellationToken: Ct),
+                    $"the child processor committed nothing:\n{child.RecentOutput()}");
 
                 // From now on the child's commits hang (the coordinator keeps answering "loading"), so the
                 // transaction it opens for the next records stays open, their outputs written but uncommitted.
                 broker.PushRequestErrors(KafkaApi.EndTxn, [.. Enumerable.Repeat(ErrorCode.GroupLoadInProgress, 500)]);
                 await ProduceUsersAsync(broker.BootstrapServers, topics.Input, duringCrash, ct);
                 Assert.True(
-                    await Eventually.TrueAsync(() => Uncommitted(topics.Output) > ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count),
+                    await Eventually.TrueAsync(() => Uncommitted(topics.Output) > ReadToEnd(broker.BootstrapServers, topics.Output, IsolationLevel.ReadCommitted).Count, cancellationToken: Ct),
                     "the child processor never opened a transaction with outputs in it, or the broker shows read_committed " +
-                    $"consumers records of open transactions (librdkafka's unpatched mock cluster does):\n{child.Output}");
+                    $"consumers records of open transactions (librdkafka's unpatched mock cluster does):\n{child.RecentOutput()}");
                 child.Kill();
             }
             finally

@@ -1,8 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using UserStream.Process;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using static UserStream.Tests.Process.ProcessStageHarness;
 
 namespace UserStream.Tests.Process;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using UserStream.Process;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Process;
 

@@ -1,5 +1,3 @@
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using static UserStream.Tests.Process.ProcessStageHarness;
 
 namespace UserStream.Tests.Process;
@@ -26,7 +24,7 @@ public sealed class ProcessRebalanceTests(KafkaBroker broker) : IClassFixture<Ka
         await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
 
         await using var second = await StartAsync(OpenBatches(Settings(broker.BootstrapServers, topics, "rebalance-b", group, batchMaxCount: 5_000, batchMaxWaitMs: 5_000)), ct);
-        Assert.True(await Eventually.TrueAsync(() => metrics.Sum(second, RecordsIn) > 0), "the second instance never got partitions");
+        Assert.True(await Eventually.TrueAsync(() => metrics.Sum(second, RecordsIn) > 0, cancellationToken: Ct), "the second instance never got partitions");
         await first.StopAsync(ct);
         await stream;
         var outputs = KafkaTopicReader.ReadAll(broker.BootstrapServers, topics.Output, ids.Count, ReadTimeout, TimeSpan.FromSeconds(2));

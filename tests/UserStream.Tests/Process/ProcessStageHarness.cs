@@ -2,8 +2,6 @@ using System.Text;
 using Confluent.Kafka;
 using UserStream.Contracts;
 using UserStream.Process;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Process;
 
@@ -31,13 +29,9 @@ internal static class ProcessStageHarness
     /// session so that the mock broker's rebalances (which wait for the session timeout) stay quick.
     /// </summary>
     public static Dictionary<string, string?> Settings(
-        string bootstrapServers, StageTopics topics, string instanceId, string group, int batchMaxCount = 50, int batchMaxWaitMs = 100) => new()
+        string bootstrapServers, StageTopics topics, string instanceId, string group, int batchMaxCount = 50, int batchMaxWaitMs = 100) =>
+        PipelineRig.With(TestKafka.StageSettings(bootstrapServers, sessionTimeoutMs: 4000), new Dictionary<string, string?>
     {
-        ["Kafka:BootstrapServers"] = bootstrapServers,
-        ["Kafka:Settings:session.timeout.ms"] = "4000",
-        ["Kafka:Settings:heartbeat.interval.ms"] = "500",
-        ["Kafka:Settings:topic.metadata.refresh.interval.ms"] = "1000",
-        ["Kafka:Settings:log_level"] = "3",
         ["Process:InstanceId"] = instanceId,
         ["Process:ConsumerGroup"] = group,
         ["Process:InputTopic"] = topics.Input,
@@ -47,10 +41,10 @@ internal static class ProcessStageHarness
         ["Process:Batch:MaxWait"] = TimeSpan.FromMilliseconds(batchMaxWaitMs).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         ["Process:OperationTimeout"] = "00:00:15",
         ["Process:TransactionTimeout"] = "00:01:00",
-    };
+    });
 
     public static Task<StageHost> StartAsync(IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken = default) =>
-        StageHost.StartAsync(settings, builder => builder.AddProcessStage(), cancellationToken: cancellationToken);
+        StageHost.StartProcessorAsync(settings, cancellationToken: cancellationToken);
 
     public static Task ProduceUsersAsync(string bootstrapServers, string topic, IEnumerable<Guid> ids, CancellationToken cancellationToken) =>
         KafkaTopicReader.ProduceAsync(bootstrapServers, topic, ids.Select(id => RandomUserJson.Record(id)), cancellationToken);

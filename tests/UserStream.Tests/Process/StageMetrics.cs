@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Streaming.Telemetry;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Process;
 

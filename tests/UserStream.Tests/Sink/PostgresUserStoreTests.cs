@@ -1,8 +1,6 @@
 using Npgsql;
 using UserStream.Contracts;
 using UserStream.Sink.Store.Postgres;
-using UserStream.Tests.Infrastructure;
-using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -13,8 +11,6 @@ public sealed class PostgresUserStoreTests(PostgresDatabase database) : IClassFi
     private PostgresUserStore? _store;
 
     private PostgresUserStore Store => _store!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {

@@ -1,7 +1,5 @@
 using Npgsql;
 using UserStream.Sink.Store.Postgres;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Sink;
 
@@ -9,8 +7,6 @@ namespace UserStream.Tests.Sink;
 public sealed class SinkCrashTests(KafkaBroker broker, PostgresDatabase database)
     : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task A_sink_killed_mid_batch_and_restarted_leaves_exactly_one_row_equal_to_each_record()
     {
@@ -37,7 +33,7 @@ public sealed class SinkCrashTests(KafkaBroker broker, PostgresDatabase database
 
             await rig.ProduceAsync(users[1_000..]);
 
-            var blockedWriter = await Eventually.Async(() => BlockedWriterAsync(source), pid => pid is not null);
+            var blockedWriter = await Eventually.Async(() => BlockedWriterAsync(source), pid => pid is not null, cancellationToken: Ct);
             Assert.True(blockedWriter is not null, $"the sink never tried to write again; its output:\n{first.RecentOutput()}");
 
             first.Kill();

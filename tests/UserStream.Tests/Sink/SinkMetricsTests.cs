@@ -4,8 +4,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Telemetry;
-using UserStream.Tests.Infrastructure;
-using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -68,7 +66,7 @@ public sealed class SinkMetricsTests(KafkaBroker broker, PostgresDatabase databa
                 gauge.RecordObservableInstruments();
                 return Task.FromResult(observed);
             },
-            observed => observed.Count == 3 && observed.Sum() == 0);
+            observed => observed.Count == 3 && observed.Sum() == 0, cancellationToken: Ct);
         Assert.Equal([0L, 0L, 0L], lag);
     }
 }

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using UserStream.Sink.Store;
-using UserStream.Tests.Infrastructure;
-using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -9,8 +7,6 @@ namespace UserStream.Tests.Sink;
 public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase database)
     : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task During_a_store_outage_no_offset_is_committed_for_unwritten_records_and_afterwards_every_record_lands_once()
     {

@@ -1,5 +1,3 @@
-using UserStream.Tests.Infrastructure;
-using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -7,8 +5,6 @@ namespace UserStream.Tests.Sink;
 public sealed class SinkRebalanceTests(KafkaBroker broker, PostgresDatabase database)
     : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Partitions_handed_over_between_sinks_while_records_flow_lose_nothing()
     {

@@ -9,8 +9,6 @@ using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Hosting;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 using UserStream.Tests.Process;
 
 namespace UserStream.Tests.Sink;
@@ -24,8 +22,6 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
 {
     private static readonly string WorkerCheck = StreamingServiceCollectionExtensions.WorkerHealthCheckName("sink");
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task A_record_the_store_refuses_while_it_answers_costs_seconds_and_a_real_outage_dead_letters_nothing()
     {
@@ -34,7 +30,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         var poison = users[13];
         var good = users.Where(u => u.Id != poison.Id).ToList();
         await using var sink = await rig.StartSinkAsync();
-        await Eventually.Async(() => Task.FromResult(sink.Services.GetRequiredService<StoreReadiness>().IsReady), ready => ready);
+        await Eventually.Async(() => Task.FromResult(sink.Services.GetRequiredService<StoreReadiness>().IsReady), ready => ready, cancellationToken: Ct);
 
         // A trigger that refuses one user with SQLSTATE P0001: neither a data error nor an outage.
         await ExecuteAsync($"""
@@ -96,11 +92,11 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         Assert.Contains(HealthStatus.Degraded, states);
         Assert.DoesNotContain(HealthStatus.Unhealthy, states);
         Assert.All(storeStates, state => Assert.Equal(HealthStatus.Unhealthy, state)); // the store is part of readiness
-        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(StoreHealthCheck.Name, Ct), e => e.Status == HealthStatus.Healthy)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(StoreHealthCheck.Name, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
         Assert.Equal(during.Count, await rig.WaitForRowsAsync([.. during.Select(u => u.Id)], during.Count));
         Assert.Equal(users.Count + during.Count, await rig.WaitForCommittedAsync(users.Count + during.Count));
         Assert.Single(rig.ReadDeadLetters(2, TimeSpan.FromSeconds(2)));
-        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
     }
 
     [Fact]
@@ -122,7 +118,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         {
             sink = await rig.StartSinkAsync();
             await Eventually.Async(
-                () => Task.FromResult(metrics.Sum(sink, SinkMetrics.DeadLetterRetriesName)), retries => retries >= 3);
+                () => Task.FromResult(metrics.Sum(sink, SinkMetrics.DeadLetterRetriesName)), retries => retries >= 3, cancellationToken: Ct);
             for (var i = 0; i < 10; i++)
             {
                 states.Add((await sink.HealthAsync(WorkerCheck, Ct)).Status);
@@ -142,7 +138,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
             Assert.Equal(2, rig.ReadDeadLetters(2).Count);
             Assert.Equal(users.Count, await rig.WaitForRowsAsync([.. users.Select(u => u.Id)], users.Count));
             Assert.Equal(messages.Count, await rig.WaitForCommittedAsync(messages.Count));
-            Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy)).Status);
+            Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
             Assert.Equal(0, metrics.Sum(sink, SinkMetrics.WorkerRestartsName));
             Assert.True(metrics.Sum(sink, SinkMetrics.DeadLetterRetriesName) >= 3);
             Assert.All(states, state => Assert.Equal(HealthStatus.Degraded, state));
@@ -158,8 +154,8 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         var settings = rig.Settings();
         settings["Sink:Health:StallAfter"] = "00:00:01";
         await using var sink = await rig.StartSinkAsync(settings);
-        await Eventually.Async(() => Task.FromResult(sink.Services.GetRequiredService<StoreReadiness>().IsReady), ready => ready);
-        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy)).Status);
+        await Eventually.Async(() => Task.FromResult(sink.Services.GetRequiredService<StoreReadiness>().IsReady), ready => ready, cancellationToken: Ct);
+        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
 
         // The store answers but every write blocks behind a lock: no error, no progress.
         await using var source = database.CreateDataSource();
@@ -171,13 +167,13 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         }
 
         await rig.ProduceAsync(users);
-        var stalled = await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Unhealthy, TimeSpan.FromSeconds(20));
+        var stalled = await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Unhealthy, TimeSpan.FromSeconds(20), cancellationToken: Ct);
         Assert.Equal(HealthStatus.Unhealthy, stalled.Status);
         Assert.Contains("stalled", stalled.Description, StringComparison.Ordinal);
         await transaction.RollbackAsync(Ct);
 
         Assert.Equal(users.Count, await rig.WaitForRowsAsync([.. users.Select(u => u.Id)], users.Count));
-        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
         Assert.True(metrics.Sum(sink, SinkMetrics.WorkerStallsName) >= 1);
         Assert.Equal(0, metrics.Sum(sink, SinkMetrics.WorkerRestartsName));
     }

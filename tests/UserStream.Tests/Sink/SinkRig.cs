@@ -2,18 +2,16 @@ using Confluent.Kafka;
 using Npgsql;
 using UserStream.Contracts;
 using UserStream.Sink;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Sink;
 
 /// <summary>One test's sink wiring: its own topics and consumer group on the class's broker and database.</summary>
-internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database, int partitions = 3)
+internal sealed class SinkRig(MockKafkaCluster broker, PostgresTestDatabase database, int partitions = 3)
 {
     public string Topic { get; } = "enriched-" + Guid.NewGuid().ToString("N");
     public string DeadLetterTopic { get; } = "dlq-" + Guid.NewGuid().ToString("N");
     public string Group { get; } = "sink-" + Guid.NewGuid().ToString("N");
-    public KafkaBroker Broker => broker;
+    public MockKafkaCluster Broker => broker;
 
     public SinkRig CreateTopics()
     {
@@ -23,27 +21,24 @@ internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database,
     }
 
     /// <summary>The sink's configuration, as its service would get it.</summary>
-    public Dictionary<string, string?> Settings(int maxBatch = 100, string maxWait = "00:00:00.100") => new()
-    {
-        ["Kafka:BootstrapServers"] = broker.BootstrapServers,
-        ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
-        ["Sink:Topic"] = Topic,
-        ["Sink:DeadLetterTopic"] = DeadLetterTopic,
-        ["Sink:GroupId"] = Group,
-        ["Sink:Batch:MaxCount"] = maxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Sink:Batch:MaxWait"] = maxWait,
-        ["Sink:Retry:InitialDelay"] = "00:00:00.050",
-        ["Sink:Retry:MaxDelay"] = "00:00:00.400",
-        // The mock broker holds a rejoining group for (session timeout - 1 s) after a member left.
-        ["Kafka:Settings:session.timeout.ms"] = GroupSessionTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Kafka:Settings:heartbeat.interval.ms"] = "500",
-    };
+    public Dictionary<string, string?> Settings(int maxBatch = 100, string maxWait = "00:00:00.100") =>
+        PipelineRig.With(TestKafka.StageSettings(broker.BootstrapServers), new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:pipeline-db"] = database.ConnectionString,
+            ["Sink:Topic"] = Topic,
+            ["Sink:DeadLetterTopic"] = DeadLetterTopic,
+            ["Sink:GroupId"] = Group,
+            ["Sink:Batch:MaxCount"] = maxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Sink:Batch:MaxWait"] = maxWait,
+            ["Sink:Retry:InitialDelay"] = "00:00:00.050",
+            ["Sink:Retry:MaxDelay"] = "00:00:00.400",
+        });
 
-    /// <summary>Session timeout of every group member in these tests (short: see <see cref="Settings"/>).</summary>
-    public const int GroupSessionTimeoutMs = 3000;
+    /// <summary>Session timeout of every group member in these tests (short: see <see cref="TestKafka.GroupSessionTimeoutMs"/>).</summary>
+    public const int GroupSessionTimeoutMs = TestKafka.GroupSessionTimeoutMs;
 
     public Task<StageHost> StartSinkAsync(IReadOnlyDictionary<string, string?>? settings = null) =>
-        StageHost.StartAsync(settings ?? Settings(), b => b.AddSinkStage(), app => app.MapSinkEndpoints(), TestContext.Current.CancellationToken);
+        StageHost.StartSinkAsync(settings ?? Settings(), cancellationToken: Ct);
 
     public Task ProduceAsync(IEnumerable<EnrichedUser> users) => ProduceAsync(users.Select(TestUsers.Message));
 
@@ -72,12 +67,7 @@ internal sealed class SinkRig(KafkaBroker broker, PostgresTestDatabase database,
     /// <summary>The sum over partitions of the offsets the sink's group committed (0 for none).</summary>
     public long CommittedTotal()
     {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = broker.BootstrapServers,
-            GroupId = Group,
-            EnableAutoCommit = false,
-        }).Build();
+        using var consumer = new ConsumerBuilder<string, byte[]>(TestKafka.Consumer(broker.BootstrapServers, Group)).Build();
         var partitionsOfTopic = KafkaTopicReader.PartitionsOf(broker.BootstrapServers, Topic)
             .Select(p => new TopicPartition(Topic, p));
         var committed = consumer.Committed(partitionsOfTopic, TimeSpan.FromSeconds(10));

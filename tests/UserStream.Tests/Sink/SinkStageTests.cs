@@ -10,8 +10,6 @@ using UserStream.Contracts;
 using UserStream.Sink.Store;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
-using UserStream.Tests.Infrastructure;
-using UserStream.Testing;
 
 namespace UserStream.Tests.Sink;
 
@@ -19,8 +17,6 @@ namespace UserStream.Tests.Sink;
 public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database)
     : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Every_enriched_record_becomes_exactly_one_row_equal_to_it_and_its_offset_is_committed()
     {

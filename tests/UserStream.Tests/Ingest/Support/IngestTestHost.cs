@@ -1,9 +1,6 @@
-using UserStream.Ingest;
-using UserStream.Tests.Infrastructure;
-
 namespace UserStream.Tests.Ingest.Support;
 
-/// <summary>Hosts the ingest stage as the ingestor does, with short timeouts fit for tests.</summary>
+/// <summary>The ingest stage's settings for its own tests (started with <see cref="StageHost.StartIngestAsync"/>): short timeouts.</summary>
 public static class IngestTestHost
 {
     /// <summary>
@@ -12,9 +9,9 @@ public static class IngestTestHost
     /// The schedule is paused unless a test says otherwise.
     /// </summary>
     public static Dictionary<string, string?> Settings(
-        KafkaBroker broker, string connectionString, string topic, FakeRandomUserApi? api = null) => new()
+        MockKafkaCluster broker, string connectionString, string topic, FakeRandomUserApi? api = null) =>
+        PipelineRig.With(TestKafka.StageSettings(broker.BootstrapServers), new Dictionary<string, string?>
         {
-            ["Kafka:BootstrapServers"] = broker.BootstrapServers,
             ["ConnectionStrings:pipeline-db"] = connectionString,
             ["Ingest:Topic"] = topic,
             ["Ingest:Source"] = api is null ? "Generator" : "RandomUser",
@@ -29,31 +26,5 @@ public static class IngestTestHost
             ["Ingest:MaxRunSize"] = "1000",
             ["Ingest:DeliveryTimeout"] = "00:00:20",
             ["Ingest:DrainTimeout"] = "00:00:05",
-        };
-
-    /// <summary>Starts the stage and waits until it is ready (its ledger prepared).</summary>
-    public static async Task<IngestStage> StartAsync(
-        IReadOnlyDictionary<string, string?> settings, Action<Microsoft.Extensions.Hosting.IHostApplicationBuilder>? configure = null)
-    {
-        var host = await StageHost.StartAsync(
-            settings,
-            builder =>
-            {
-                builder.AddIngestStage();
-                configure?.Invoke(builder);
-            },
-            app => app.MapIngestEndpoints());
-        var api = new IngestApiClient(host.CreateClient());
-        await api.WaitUntilReadyAsync();
-        return new IngestStage(host, api);
-    }
-}
-
-/// <summary>A hosted ingest stage and a client of its API.</summary>
-public sealed class IngestStage(StageHost host, IngestApiClient api) : IAsyncDisposable
-{
-    public StageHost Host { get; } = host;
-    public IngestApiClient Api { get; } = api;
-
-    public ValueTask DisposeAsync() => Host.DisposeAsync();
+        });
 }

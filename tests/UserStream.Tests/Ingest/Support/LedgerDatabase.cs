@@ -1,5 +1,4 @@
 using Npgsql;
-using UserStream.Testing;
 
 namespace UserStream.Tests.Ingest.Support;
 

@@ -1,7 +1,5 @@
 using Confluent.Kafka;
 using UserStream.Streaming.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Fixtures;
 

@@ -1,6 +1,4 @@
 using Npgsql;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Fixtures;
 

@@ -1,7 +1,5 @@
 using System.Text;
 using Confluent.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Fixtures;
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
-using UserStream.Testing;
-using UserStream.Tests.Infrastructure;
 
 namespace UserStream.Tests.Fixtures;
 
