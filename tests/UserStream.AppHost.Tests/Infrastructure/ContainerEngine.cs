@@ -24,7 +24,7 @@ internal static class ContainerEngine
 
     private static async Task<bool> AnswersAsync(string cli, CancellationToken cancellationToken)
     {
-        using var process = new Process
+        using var process = new System.Diagnostics.Process
         {
             StartInfo = new ProcessStartInfo(cli, "info")
             {
