@@ -1,6 +1,4 @@
 using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
-using UserStream.Contracts;
 
 namespace UserStream.AppHost;
 

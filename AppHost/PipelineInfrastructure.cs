@@ -1,6 +1,3 @@
-using Confluent.Kafka.Admin;
-using UserStream.Contracts;
-
 namespace UserStream.AppHost;
 
 /// <summary>What the services connect to: Kafka, the pipeline database and (when the sink uses it) Cassandra.</summary>

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
-
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>The Aspire Kafka client integration, used for what it adds to a pipeline service: a broker health check.</summary>

@@ -1,6 +1,4 @@
-using Aspire.Hosting.ApplicationModel;
 using Cassandra;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 

@@ -1,16 +1,8 @@
-using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-
 namespace Aspire.Hosting;
 
 /// <summary>Adds a Cassandra container to the application model, with a health check that really queries CQL.</summary>
 public static class CassandraResourceBuilderExtensions
 {
-    internal const string Registry = "docker.io";
-    internal const string Image = "library/cassandra";
-    internal const string Tag = "5.0";
-
     private const string DataPath = "/var/lib/cassandra";
 
     /// <summary>
@@ -36,8 +28,8 @@ public static class CassandraResourceBuilderExtensions
             tags: default));
 
         return builder.AddResource(cassandra)
-            .WithImage(Image, Tag)
-            .WithImageRegistry(Registry)
+            .WithImage(CassandraContainerImageTags.Image, CassandraContainerImageTags.Tag)
+            .WithImageRegistry(CassandraContainerImageTags.Registry)
             .WithEndpoint(port: port, targetPort: CassandraResource.CqlPort, scheme: "tcp", name: CassandraResource.PrimaryEndpointName)
             // One node: no need to wait for gossip to settle at startup.
             .WithEnvironment("JVM_EXTRA_OPTS", "-Dcassandra.skip_wait_for_gossip_to_settle=0")

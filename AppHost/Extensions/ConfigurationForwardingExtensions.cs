@@ -1,6 +1,3 @@
-using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.Configuration;
-
 namespace Aspire.Hosting;
 
 /// <summary>Passes a section of the AppHost's configuration on to a resource.</summary>

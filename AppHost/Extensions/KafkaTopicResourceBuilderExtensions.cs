@@ -1,7 +1,4 @@
-using Aspire.Hosting.ApplicationModel;
 using Confluent.Kafka;
-using Confluent.Kafka.Admin;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using UserStream.Contracts;
 
 namespace Aspire.Hosting;
 
@@ -13,16 +10,24 @@ namespace Aspire.Hosting;
 /// </summary>
 public static class PipelineDashboardExtensions
 {
-    public const string StartRunCommand = "start-run";
-    public const string PauseScheduleCommand = "pause-schedule";
-    public const string ResumeScheduleCommand = "resume-schedule";
-    public const string ReplayDeadLettersCommand = "replay-dead-letters";
+    /// <summary>The names of the commands on the services' dashboard pages.</summary>
+    public static class Commands
+    {
+        public const string StartRun = "start-run";
+        public const string PauseSchedule = "pause-schedule";
+        public const string ResumeSchedule = "resume-schedule";
+        public const string ReplayDeadLetters = "replay-dead-letters";
+    }
 
-    /// <summary>Name of the replay command's argument: the rejection code whose dead letters are replayed.</summary>
-    public const string ReplayCodeArgument = "code";
+    /// <summary>The names of the commands' arguments.</summary>
+    public static class Arguments
+    {
+        /// <summary>The start-run command's: the number of users (empty: the schedule's size).</summary>
+        public const string RunSize = "size";
 
-    /// <summary>Name of the start-run command's argument: the number of users (empty: the schedule's size).</summary>
-    public const string RunSizeArgument = "size";
+        /// <summary>The replay command's: the rejection code whose dead letters are replayed.</summary>
+        public const string ReplayCode = "code";
+    }
 
     private const string Endpoint = "http";
 
@@ -41,18 +46,18 @@ public static class PipelineDashboardExtensions
 
         var startRun = ApiCommand(HttpMethod.Post, "Ingests a run of users now (POST /runs).", "Play", apiKey, context =>
             {
-                var size = ArgumentOf(context, RunSizeArgument);
+                var size = ArgumentOf(context, Arguments.RunSize);
                 return string.IsNullOrWhiteSpace(size)
                     ? JsonContent.Create(new { })
                     : JsonContent.Create(new { size = int.Parse(size, NumberStyles.Integer, CultureInfo.InvariantCulture) });
             },
-            Argument(RunSizeArgument, "Users", "How many users to ingest; empty for the schedule's size.", InputType.Number, required: false));
+            Argument(Arguments.RunSize, "Users", "How many users to ingest; empty for the schedule's size.", InputType.Number, required: false));
         startRun.IsHighlighted = true;
 
         return ingestor
-            .WithHttpCommand("/runs", "Start a run", Endpoint, StartRunCommand, startRun)
-            .WithHttpCommand("/schedule", "Pause the schedule", Endpoint, PauseScheduleCommand, ScheduleCommand(paused: true, apiKey))
-            .WithHttpCommand("/schedule", "Resume the schedule", Endpoint, ResumeScheduleCommand, ScheduleCommand(paused: false, apiKey))
+            .WithHttpCommand("/runs", "Start a run", Endpoint, Commands.StartRun, startRun)
+            .WithHttpCommand("/schedule", "Pause the schedule", Endpoint, Commands.PauseSchedule, ScheduleCommand(paused: true, apiKey))
+            .WithHttpCommand("/schedule", "Resume the schedule", Endpoint, Commands.ResumeSchedule, ScheduleCommand(paused: false, apiKey))
             .WithApiLinks(("/runs", "Runs"), ("/schedule", "Schedule"));
     }
 
@@ -77,13 +82,13 @@ public static class PipelineDashboardExtensions
             context =>
             {
                 // Never "every dead letter" by accident: the command replays one code.
-                var code = ArgumentOf(context, ReplayCodeArgument);
+                var code = ArgumentOf(context, Arguments.ReplayCode);
                 return string.IsNullOrWhiteSpace(code)
-                    ? throw new InvalidOperationException($"Give the rejection code to replay (argument '{ReplayCodeArgument}').")
+                    ? throw new InvalidOperationException($"Give the rejection code to replay (argument '{Arguments.ReplayCode}').")
                     : JsonContent.Create(new { code = code.Trim() });
             },
             Argument(
-                ReplayCodeArgument,
+                Arguments.ReplayCode,
                 "Rejection code",
                 "The dead-letter code to replay (dlq-error-code), e.g. field_too_long or store_rejected; see /dead-letters/summary.",
                 InputType.Text,
@@ -91,7 +96,7 @@ public static class PipelineDashboardExtensions
         replay.ConfirmationMessage = "Replay every dead letter of this code? Each is sent once; one replayed before is skipped.";
 
         return processor
-            .WithHttpCommand("/dead-letters/replay", "Replay dead letters", Endpoint, ReplayDeadLettersCommand, replay)
+            .WithHttpCommand("/dead-letters/replay", "Replay dead letters", Endpoint, Commands.ReplayDeadLetters, replay)
             .WithApiLinks(("/dead-letters", "Dead letters"), ("/dead-letters/summary", "Dead-letter counts"));
     }
 

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace UserStream.Ingest;
 
 /// <summary>Where users come from.</summary>

@@ -1,6 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-using Polly.Retry;
-
 namespace UserStream.Sink;
 
 /// <summary>Which <see cref="Store.IUserStore"/> the sink writes to.</summary>

@@ -169,7 +169,7 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
 
         // Asked again while the previous test's run is still being released (409).
         var result = await Eventually.Async(
-            t => pipeline.App.ResourceCommands.ExecuteCommandAsync(ingestor, PipelineDashboardExtensions.StartRunCommand, t),
+            t => pipeline.App.ResourceCommands.ExecuteCommandAsync(ingestor, PipelineDashboardExtensions.Commands.StartRun, t),
             r => r.Success, Patience, Eventually.WholeAppInterval, ct);
 
         Report($"start-run command: {result.Success} {result.Message}");
@@ -191,10 +191,10 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         await Eventually.Async(_ => Task.FromResult(DeadLetters().Count(d => d.Message.Key == key)), n => n >= 1, Patience, Eventually.WholeAppInterval, ct);
         var arguments = new InteractionInputCollection(
         [
-            new InteractionInput { Name = PipelineDashboardExtensions.ReplayCodeArgument, InputType = InputType.Text, Value = "trailing_data" },
+            new InteractionInput { Name = PipelineDashboardExtensions.Arguments.ReplayCode, InputType = InputType.Text, Value = "trailing_data" },
         ]);
 
-        var result = await pipeline.App.ResourceCommands.ExecuteCommandAsync(processor, PipelineDashboardExtensions.ReplayDeadLettersCommand, arguments, ct);
+        var result = await pipeline.App.ResourceCommands.ExecuteCommandAsync(processor, PipelineDashboardExtensions.Commands.ReplayDeadLetters, arguments, ct);
 
         Report($"replay-dead-letters command: {result.Success} {result.Message}");
         Assert.True(result.Success, $"the replay command failed (without the API key the processor answers 401): {result.Message}");

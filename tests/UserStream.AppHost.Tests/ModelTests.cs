@@ -213,11 +213,11 @@ public sealed class ModelTests
         await using var app = await AppModel.ExistingAsync();
 
         var commands = app.Resource(ResourceNames.Ingestor).Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name);
-        Assert.Contains(PipelineDashboardExtensions.StartRunCommand, commands.Keys);
-        Assert.Contains(PipelineDashboardExtensions.PauseScheduleCommand, commands.Keys);
-        Assert.Contains(PipelineDashboardExtensions.ResumeScheduleCommand, commands.Keys);
-        var size = Assert.Single(commands[PipelineDashboardExtensions.StartRunCommand].Arguments ?? []);
-        Assert.Equal((PipelineDashboardExtensions.RunSizeArgument, InputType.Number, false), (size.Name, size.InputType, size.Required));
+        Assert.Contains(PipelineDashboardExtensions.Commands.StartRun, commands.Keys);
+        Assert.Contains(PipelineDashboardExtensions.Commands.PauseSchedule, commands.Keys);
+        Assert.Contains(PipelineDashboardExtensions.Commands.ResumeSchedule, commands.Keys);
+        var size = Assert.Single(commands[PipelineDashboardExtensions.Commands.StartRun].Arguments ?? []);
+        Assert.Equal((PipelineDashboardExtensions.Arguments.RunSize, InputType.Number, false), (size.Name, size.InputType, size.Required));
 
         Assert.NotEmpty(app.Resource(ResourceNames.Ingestor).Annotations.OfType<ResourceUrlsCallbackAnnotation>());
         Assert.NotEmpty(app.Resource(ResourceNames.Sink).Annotations.OfType<ResourceUrlsCallbackAnnotation>());
@@ -230,9 +230,9 @@ public sealed class ModelTests
 
         var processor = app.Resource(ResourceNames.Processor);
         var commands = processor.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name);
-        var replay = commands[PipelineDashboardExtensions.ReplayDeadLettersCommand];
+        var replay = commands[PipelineDashboardExtensions.Commands.ReplayDeadLetters];
         var code = Assert.Single(replay.Arguments ?? []);
-        Assert.Equal((PipelineDashboardExtensions.ReplayCodeArgument, InputType.Text, true), (code.Name, code.InputType, code.Required));
+        Assert.Equal((PipelineDashboardExtensions.Arguments.ReplayCode, InputType.Text, true), (code.Name, code.InputType, code.Required));
         Assert.NotEmpty(processor.Annotations.OfType<ResourceUrlsCallbackAnnotation>());
     }
 

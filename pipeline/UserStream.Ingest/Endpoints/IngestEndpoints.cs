@@ -1,7 +1,4 @@
-using System.ComponentModel.DataAnnotations;
 using System.Xml;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 
 namespace UserStream.Ingest.Endpoints;
 

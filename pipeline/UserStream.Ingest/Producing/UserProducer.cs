@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Tracing;
 

@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-using Polly.Retry;
 using UserStream.Ingest.Producing;
 
 namespace UserStream.Ingest.Runs;

@@ -6,19 +6,24 @@ namespace UserStream.Ingest.Telemetry;
 internal sealed class IngestMetrics
 {
     public const string UsersFetchedName = "userstream.ingest.users.fetched";
-    public const string UsersProducedName = "userstream.ingest.users.produced";
-    public const string UsersWithoutKeyName = "userstream.ingest.users.without_key";
-    public const string DeliveryFailuresName = "userstream.ingest.delivery.failures";
-    public const string FetchAttemptsName = "userstream.ingest.fetch.attempts";
-    public const string FetchFailuresName = "userstream.ingest.fetch.failures";
-    public const string RunDurationName = "userstream.ingest.run.duration";
-
     private readonly Counter<long> _fetched;
+
+    public const string UsersProducedName = "userstream.ingest.users.produced";
     private readonly Counter<long> _produced;
+
+    public const string UsersWithoutKeyName = "userstream.ingest.users.without_key";
     private readonly Counter<long> _withoutKey;
+
+    public const string DeliveryFailuresName = "userstream.ingest.delivery.failures";
     private readonly Counter<long> _deliveryFailures;
+
+    public const string FetchAttemptsName = "userstream.ingest.fetch.attempts";
     private readonly Counter<long> _fetchAttempts;
+
+    public const string FetchFailuresName = "userstream.ingest.fetch.failures";
     private readonly Counter<long> _fetchFailures;
+
+    public const string RunDurationName = "userstream.ingest.run.duration";
     private readonly Histogram<double> _runDuration;
 
     public IngestMetrics(StageTelemetry telemetry)

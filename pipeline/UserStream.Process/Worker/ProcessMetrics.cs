@@ -9,26 +9,33 @@ namespace UserStream.Process.Worker;
 internal sealed class ProcessMetrics
 {
     public const string ReasonTag = "reason";
+
     public const string RecordsInName = "userstream.process.records.in";
+    private readonly Counter<long> _recordsIn;
+
     public const string RecordsOutName = "userstream.process.records.out";
+    private readonly Counter<long> _recordsOut;
+
     public const string RecordsRejectedName = "userstream.process.records.rejected";
+    private readonly Counter<long> _recordsRejected;
+
     public const string LatencyName = "userstream.process.latency";
+    private readonly Histogram<double> _latency;
+
     public const string BatchSizeName = "userstream.process.batch.size";
+    private readonly Histogram<int> _batchSize;
+
     public const string TransactionsCommittedName = "userstream.process.transactions.committed";
+    private readonly Counter<long> _committed;
+
     public const string TransactionsAbortedName = "userstream.process.transactions.aborted";
+    private readonly Counter<long> _aborted;
+
     public const string WorkerRestartsName = "userstream.process.worker.restarts";
     public const string WorkerStallsName = "userstream.process.worker.stalls";
 
     /// <summary>The processor worker's instruments (<see cref="Streaming.Hosting.WorkerHealth"/>).</summary>
     public static readonly Streaming.Hosting.WorkerMetricNames Worker = new(WorkerRestartsName, WorkerStallsName);
-
-    private readonly Counter<long> _recordsIn;
-    private readonly Counter<long> _recordsOut;
-    private readonly Counter<long> _recordsRejected;
-    private readonly Histogram<double> _latency;
-    private readonly Histogram<int> _batchSize;
-    private readonly Counter<long> _committed;
-    private readonly Counter<long> _aborted;
 
     public ProcessMetrics(StageTelemetry telemetry)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using UserStream.Streaming.Resilience;
 
 namespace UserStream.Process.Worker;
 

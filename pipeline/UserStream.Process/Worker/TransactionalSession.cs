@@ -1,5 +1,4 @@
 using Polly;
-using UserStream.Streaming.Resilience;
 
 namespace UserStream.Process.Worker;
 

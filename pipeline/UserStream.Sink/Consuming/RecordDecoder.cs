@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace UserStream.Sink.Consuming;
 
 /// <summary>Turns a <c>users_enriched</c> value into an <see cref="EnrichedUser"/>, or says why it cannot.</summary>

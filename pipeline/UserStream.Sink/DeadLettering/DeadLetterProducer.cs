@@ -1,6 +1,3 @@
-using Polly.Retry;
-using UserStream.Streaming.Tracing;
-
 namespace UserStream.Sink.DeadLettering;
 
 /// <summary>

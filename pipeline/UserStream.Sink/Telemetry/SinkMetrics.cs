@@ -6,25 +6,31 @@ namespace UserStream.Sink.Telemetry;
 public sealed class SinkMetrics
 {
     public const string RowsWrittenName = "userstream.sink.rows.written";
+    private readonly Counter<long> _rowsWritten;
+
     public const string BatchSizeName = "userstream.sink.batch.size";
+    private readonly Histogram<int> _batchSize;
+
     public const string WriteDurationName = "userstream.sink.write.duration";
+    private readonly Histogram<double> _writeDuration;
+
     public const string RetriesName = "userstream.sink.write.retries";
+    private readonly Counter<long> _retries;
+
     public const string DeadLetteredName = "userstream.sink.dead_lettered";
+    private readonly Counter<long> _deadLettered;
+
+    public const string DeadLetterRetriesName = "userstream.sink.dead_letter.retries";
+    private readonly Counter<long> _deadLetterRetries;
+
     public const string ConsumerLagName = "userstream.sink.consumer.lag";
+    private volatile IReadOnlyList<(string Topic, int Partition, long Lag)> _lag = [];
+
     public const string WorkerRestartsName = "userstream.sink.worker.restarts";
     public const string WorkerStallsName = "userstream.sink.worker.stalls";
-    public const string DeadLetterRetriesName = "userstream.sink.dead_letter.retries";
 
     /// <summary>The sink worker's instruments (<see cref="Streaming.Hosting.WorkerHealth"/>).</summary>
     public static readonly Streaming.Hosting.WorkerMetricNames Worker = new(WorkerRestartsName, WorkerStallsName);
-
-    private readonly Counter<long> _rowsWritten;
-    private readonly Histogram<int> _batchSize;
-    private readonly Histogram<double> _writeDuration;
-    private readonly Counter<long> _retries;
-    private readonly Counter<long> _deadLettered;
-    private readonly Counter<long> _deadLetterRetries;
-    private volatile IReadOnlyList<(string Topic, int Partition, long Lag)> _lag = [];
 
     public SinkMetrics(StageTelemetry telemetry)
     {

@@ -1,5 +1,3 @@
-using UserStream.Streaming.Tracing;
-
 namespace UserStream.Sink.Telemetry;
 
 /// <summary>

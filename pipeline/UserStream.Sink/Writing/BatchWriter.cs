@@ -1,5 +1,3 @@
-using Polly.Retry;
-
 namespace UserStream.Sink.Writing;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace UserStream.Streaming.DeadLettering;
 
 /// <summary>One dead letter as people inspect it: where it is, why it was rejected, where it came from, a preview.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json;
-using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 
 namespace UserStream.Streaming.DeadLettering;

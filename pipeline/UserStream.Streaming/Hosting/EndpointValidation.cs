@@ -1,6 +1,4 @@
 using System.ComponentModel;
-using System.Reflection;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace UserStream.Streaming.Hosting;

@@ -1,7 +1,4 @@
-using System.Reflection;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.HttpResults;
 using UserStream.Streaming.IO;
 
 namespace UserStream.Streaming.Hosting;

@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using Npgsql;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Streaming.Hosting;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-
 namespace UserStream.Streaming.Hosting;
 
 /// <summary>How a stage's worker judges itself. Section <c>&lt;Stage&gt;:Health</c>.</summary>

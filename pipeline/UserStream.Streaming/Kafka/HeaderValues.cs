@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace UserStream.Streaming.Kafka;
 
 /// <summary>Reads and writes the pipeline's text headers (UTF-8).</summary>

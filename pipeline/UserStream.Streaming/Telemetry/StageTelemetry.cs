@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-
 namespace UserStream.Streaming.Telemetry;
 
 /// <summary>

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using Bogus;
 
 namespace UserStream.Ingest.Sources.Generator;

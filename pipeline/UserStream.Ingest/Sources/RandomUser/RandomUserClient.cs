@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text;
-using Polly.Retry;
 using Polly.Timeout;
 using UserStream.Streaming.IO;
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 
 namespace UserStream.Ingest.Sources.RandomUser;
 
