@@ -1,17 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using UserStream.Ingest;
 using UserStream.Ingest.Runs;
 using UserStream.Ingest.Schedule;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
-using UserStream.Testing;
 
 namespace UserStream.Benchmarks;
 

@@ -1,14 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Npgsql;
-using UserStream.Contracts;
 using UserStream.Ingest.Endpoints;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
-using UserStream.Testing;
 
 namespace UserStream.Benchmarks;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using UserStream.Testing;
-
 namespace UserStream.Benchmarks;
 
 /// <summary>

@@ -1,17 +1,9 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text;
-using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using UserStream.Contracts;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
 using UserStream.Process;
 using UserStream.Streaming.Kafka;
-using UserStream.Testing;
 
 namespace UserStream.Benchmarks;
 

@@ -1,16 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
-using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using UserStream.Contracts;
 using UserStream.Sink;
 using UserStream.Sink.Store.Postgres;
-using UserStream.Testing;
 
 namespace UserStream.Benchmarks;
 

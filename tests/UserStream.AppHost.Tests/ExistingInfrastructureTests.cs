@@ -1,10 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
 using UserStream.AppHost.Tests.Infrastructure;
-using UserStream.Contracts;
-using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests;
 

@@ -1,6 +1,5 @@
 using Aspire.Hosting.Postgres;
 using UserStream.AppHost.Tests.Infrastructure;
-using UserStream.Contracts;
 
 namespace UserStream.AppHost.Tests;
 

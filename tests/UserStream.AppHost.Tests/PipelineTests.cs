@@ -1,6 +1,4 @@
 using UserStream.AppHost.Tests.Infrastructure;
-using UserStream.Contracts;
-using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests;
 

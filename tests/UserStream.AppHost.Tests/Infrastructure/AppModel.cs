@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using UserStream.AppHost;
 
 namespace UserStream.AppHost.Tests.Infrastructure;

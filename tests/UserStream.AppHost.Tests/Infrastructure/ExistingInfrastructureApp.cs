@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.DependencyInjection;
-using UserStream.Contracts;
-using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests.Infrastructure;
 

@@ -1,5 +1,3 @@
-using UserStream.Contracts;
-
 namespace UserStream.AppHost.Tests.Infrastructure;
 
 /// <summary>

@@ -2,10 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
-using UserStream.Contracts;
 using UserStream.Ingest.Endpoints;
-using UserStream.Testing;
 
 namespace UserStream.AppHost.Tests.Infrastructure;
 

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using UserStream.Testing;
-
 namespace UserStream.AppHost.Tests.Infrastructure;
 
 /// <summary>

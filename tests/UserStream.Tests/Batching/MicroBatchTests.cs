@@ -1,7 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Tests.Batching;
 
 /// <summary>

@@ -1,12 +1,5 @@
-using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Confluent.Kafka;
-using UserStream.Contracts;
 using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
 using UserStream.Tests.Pipeline;
 using UserStream.Tests.Process;
 

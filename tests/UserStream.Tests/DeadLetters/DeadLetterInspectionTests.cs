@@ -1,13 +1,7 @@
-using System.Net;
-using System.Text;
-using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Options;
-using UserStream.Contracts;
 using UserStream.Streaming.DeadLettering;
 using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 using UserStream.Tests.Pipeline;
 using UserStream.Tests.Process;
 

@@ -1,13 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
-using UserStream.Contracts;
 using UserStream.Sink.Store;
 using UserStream.Streaming.DeadLettering;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 using UserStream.Streaming.Tracing;
 using UserStream.Tests.Pipeline;
 using UserStream.Tests.Process;

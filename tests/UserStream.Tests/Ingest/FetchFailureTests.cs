@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using UserStream.Ingest;
 using UserStream.Tests.Ingest.Support;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using UserStream.Streaming.Hosting;
 using UserStream.Tests.Ingest.Support;
 

@@ -1,7 +1,4 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;

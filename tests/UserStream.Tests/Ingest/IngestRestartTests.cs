@@ -1,4 +1,3 @@
-using Npgsql;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;

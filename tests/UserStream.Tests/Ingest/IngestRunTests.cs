@@ -1,14 +1,7 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Text;
-using Microsoft.Extensions.DependencyInjection;
-using UserStream.Contracts;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
 using UserStream.Ingest.Telemetry;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;

@@ -1,6 +1,4 @@
-using System.Net;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using UserStream.Ingest;
 using UserStream.Ingest.Ledger;
 using UserStream.Tests.Ingest.Support;

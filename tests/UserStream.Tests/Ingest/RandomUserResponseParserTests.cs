@@ -1,4 +1,3 @@
-using System.Text;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.RandomUser;
 

@@ -1,5 +1,3 @@
-using System.Net;
-using Npgsql;
 using UserStream.Tests.Ingest.Support;
 
 namespace UserStream.Tests.Ingest;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
 

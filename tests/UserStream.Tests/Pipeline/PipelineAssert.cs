@@ -1,8 +1,3 @@
-using System.Globalization;
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Tests.Pipeline;
 
 /// <summary>What a user of the pipeline checks at its ends: the run ledger, the store, the topics between.</summary>

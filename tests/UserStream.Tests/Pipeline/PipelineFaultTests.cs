@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-using UserStream.Contracts;
 using UserStream.Tests.Ingest.Support;
 using UserStream.Tests.Process;
 

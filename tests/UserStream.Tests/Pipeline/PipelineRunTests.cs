@@ -1,7 +1,3 @@
-using System.Globalization;
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
 using UserStream.Tests.Process;
 
 namespace UserStream.Tests.Pipeline;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using UserStream.Contracts;
-using UserStream.Streaming.Telemetry;
-
 namespace UserStream.Tests.Pipeline;
 
 /// <summary>A user's way through the pipeline is one trace, as an OpenTelemetry backend would show it.</summary>

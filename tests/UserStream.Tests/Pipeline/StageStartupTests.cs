@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
 using UserStream.Tests.Process;
 using UserStream.Tests.Sink;
 

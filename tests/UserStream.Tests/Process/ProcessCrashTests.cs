@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using static UserStream.Tests.Process.ProcessStageHarness;
 
 namespace UserStream.Tests.Process;

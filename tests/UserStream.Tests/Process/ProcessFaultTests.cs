@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using UserStream.Process;
 using static UserStream.Tests.Process.ProcessStageHarness;

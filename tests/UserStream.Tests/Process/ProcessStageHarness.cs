@@ -1,6 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using UserStream.Contracts;
 using UserStream.Process;
 
 namespace UserStream.Tests.Process;

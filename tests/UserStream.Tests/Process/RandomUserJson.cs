@@ -1,10 +1,5 @@
-using System.Text;
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Confluent.Kafka;
-using UserStream.Contracts;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Tests.Process;
 

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Tests.Process;
 

@@ -1,9 +1,5 @@
-using System.Text;
-using Confluent.Kafka;
-using UserStream.Contracts;
 using UserStream.Process.Enrichment;
 using UserStream.Process.Validation;
-using UserStream.Streaming.Kafka;
 
 namespace UserStream.Tests.Process;
 

@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json.Nodes;
-using UserStream.Contracts;
 using UserStream.Process.Validation;
 
 namespace UserStream.Tests.Process;

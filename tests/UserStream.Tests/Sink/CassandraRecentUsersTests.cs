@@ -1,4 +1,3 @@
-using UserStream.Contracts;
 using UserStream.Sink.Cassandra;
 
 namespace UserStream.Tests.Sink;

@@ -1,5 +1,3 @@
-using UserStream.Contracts;
-
 namespace UserStream.Tests.Sink;
 
 /// <summary>Enriched users for the Cassandra store's pure logic (row mapping, recent selection).</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using UserStream.Contracts;
 using UserStream.Sink.Store;
 
 namespace UserStream.Tests.Sink;

@@ -1,5 +1,3 @@
-using Npgsql;
-using UserStream.Contracts;
 using UserStream.Sink.Store.Postgres;
 
 namespace UserStream.Tests.Sink;

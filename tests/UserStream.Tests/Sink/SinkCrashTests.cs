@@ -1,4 +1,3 @@
-using Npgsql;
 using UserStream.Sink.Store.Postgres;
 
 namespace UserStream.Tests.Sink;

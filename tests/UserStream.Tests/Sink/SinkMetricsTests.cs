@@ -1,9 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using UserStream.Sink.Telemetry;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Tests.Sink;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using UserStream.Sink.Store;
 
 namespace UserStream.Tests.Sink;

@@ -1,14 +1,7 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
-using UserStream.Contracts;
 using UserStream.Sink.Store;
 using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Hosting;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 using UserStream.Tests.Process;
 
 namespace UserStream.Tests.Sink;

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Npgsql;
-using UserStream.Contracts;
 using UserStream.Sink;
 
 namespace UserStream.Tests.Sink;

@@ -1,15 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using UserStream.Contracts;
 using UserStream.Sink.Store;
-using UserStream.Streaming.Kafka;
-using UserStream.Streaming.Telemetry;
 
 namespace UserStream.Tests.Sink;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-
 namespace UserStream.Tests.Fixtures;
 
 /// <summary>The mock-cluster broker fixture speaks Kafka to real clients and injects faults they notice.</summary>

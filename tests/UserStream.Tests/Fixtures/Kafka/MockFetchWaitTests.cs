@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Confluent.Kafka;
-
 namespace UserStream.Tests.Fixtures;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using UserStream.Streaming.Kafka;
-
 namespace UserStream.Tests.Fixtures;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-
 namespace UserStream.Tests.Fixtures;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace UserStream.Tests.Fixtures;
 
 /// <summary>The PostgreSQL fixture gives a class its own database and can make it refuse connections.</summary>

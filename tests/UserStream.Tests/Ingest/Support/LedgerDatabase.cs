@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace UserStream.Tests.Ingest.Support;
 
 /// <summary>Gives each test its own PostgreSQL schema inside the class's database, so that ledgers never mix.</summary>

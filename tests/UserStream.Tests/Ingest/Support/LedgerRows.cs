@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace UserStream.Tests.Ingest.Support;
 
 /// <summary>A row of <c>ingest_runs</c> as stored.</summary>
