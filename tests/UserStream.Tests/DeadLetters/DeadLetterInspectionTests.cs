@@ -239,12 +239,4 @@ public sealed class DeadLetterInspectionTests(ITestOutputHelper output)
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
-
-    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string mentions, string what)
-    {
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(status == response.StatusCode, $"{what}: {(int)response.StatusCode} {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(mentions, text, StringComparison.Ordinal);
-    }
 }

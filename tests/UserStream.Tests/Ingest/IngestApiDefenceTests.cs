@@ -33,10 +33,7 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = content };
             request.Headers.Add(ApiKeyOptions.HeaderName, Key);
             using var response = await http.SendAsync(request, Ct);
-            var text = await response.Content.ReadAsStringAsync(Ct);
-            Assert.True(status == response.StatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains(mentions, text, StringComparison.Ordinal);
+            await AssertProblemAsync(response, status, mentions, $"{method} {path}");
         }
 
         Assert.Empty(await stage.Api.ListAsync(cancellationToken: Ct));

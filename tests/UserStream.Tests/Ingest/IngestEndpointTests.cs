@@ -43,11 +43,8 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
                 request.Content = new StringContent(body, Encoding.UTF8, "application/json");
             }
 
-            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-            Assert.True(status == response.StatusCode, $"{method} {path} {body}: {(int)response.StatusCode} {text}");
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains(mentions, text, StringComparison.Ordinal);
+            using var response = await http.SendAsync(request, Ct);
+            await AssertProblemAsync(response, status, mentions, $"{method} {path} {body}");
         }
 
         Assert.Empty(await stage.Api.ListAsync(cancellationToken: Ct));

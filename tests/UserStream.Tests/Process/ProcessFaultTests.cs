@@ -25,10 +25,7 @@ public sealed class ProcessFaultTests(KafkaBroker broker) : IClassFixture<KafkaB
     public async Task Retriable_errors_on_produce_add_partitions_send_offsets_and_commit_change_nothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topics = StageTopics.Create(broker);
-        var first = NewIds(150);
-        var second = NewIds(150);
-        await ProduceUsersAsync(broker.BootstrapServers, topics.Input, first, ct);
+        var (topics, first, second) = await TwoBatchesAsync(150, ct);
         await using var stage = await StartAsync(Settings(broker.BootstrapServers, topics, "faults-" + Guid.NewGuid().ToString("N")[..8], NewGroup()), ct);
 
         // Pushed while the stage is the only client producing or running transactions.
@@ -45,10 +42,7 @@ public sealed class ProcessFaultTests(KafkaBroker broker) : IClassFixture<KafkaB
     public async Task A_transaction_failing_with_an_abortable_error_is_aborted_and_its_batch_redone_exactly_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topics = StageTopics.Create(broker);
-        var first = NewIds(100);
-        var second = NewIds(100);
-        await ProduceUsersAsync(broker.BootstrapServers, topics.Input, first, ct);
+        var (topics, first, second) = await TwoBatchesAsync(100, ct);
         using var metrics = new StageMetrics();
 
         // The first transaction's offsets are refused for good: it cannot commit and must be aborted.
@@ -70,10 +64,7 @@ public sealed class ProcessFaultTests(KafkaBroker broker) : IClassFixture<KafkaB
     public async Task A_fatal_producer_error_restarts_the_stage_with_new_clients_from_the_committed_offsets()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topics = StageTopics.Create(broker);
-        var first = NewIds(100);
-        var second = NewIds(100);
-        await ProduceUsersAsync(broker.BootstrapServers, topics.Input, first, ct);
+        var (topics, first, second) = await TwoBatchesAsync(100, ct);
         var logs = new CapturedLogs();
         var settings = Settings(broker.BootstrapServers, topics, "fatal-" + Guid.NewGuid().ToString("N")[..8], NewGroup());
         await using var stage = await StageHost.StartAsync(settings, builder =>
@@ -133,6 +124,15 @@ public sealed class ProcessFaultTests(KafkaBroker broker) : IClassFixture<KafkaB
         broker.PushRequestErrors(KafkaApi.AddPartitionsToTxn, ErrorCode.ConcurrentTransactions, ErrorCode.GroupLoadInProgress, ErrorCode.GroupCoordinatorNotAvailable);
         broker.PushRequestErrors(KafkaApi.TxnOffsetCommit, ErrorCode.GroupLoadInProgress, ErrorCode.NotCoordinatorForGroup, ErrorCode.RequestTimedOut);
         broker.PushRequestErrors(KafkaApi.EndTxn, ErrorCode.ConcurrentTransactions, ErrorCode.GroupLoadInProgress, ErrorCode.GroupCoordinatorNotAvailable);
+    }
+
+    /// <summary>New topics and two batches of <paramref name="count"/> users for them, the first already in the input.</summary>
+    private async Task<(StageTopics Topics, List<Guid> First, List<Guid> Second)> TwoBatchesAsync(int count, CancellationToken ct)
+    {
+        var topics = StageTopics.Create(broker);
+        var (first, second) = (NewIds(count), NewIds(count));
+        await ProduceUsersAsync(broker.BootstrapServers, topics.Input, first, ct);
+        return (topics, first, second);
     }
 
     private static List<Guid> NewIds(int count) => [.. Enumerable.Range(0, count).Select(_ => Guid.NewGuid())];
