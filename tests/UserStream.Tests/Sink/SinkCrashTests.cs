@@ -3,18 +3,17 @@ using UserStream.Sink.Store.Postgres;
 namespace UserStream.Tests.Sink;
 
 /// <summary>The sink process dies outright (kill -9) in the middle of a batch; its successor finishes the job exactly once.</summary>
-public sealed class SinkCrashTests(KafkaBroker broker, PostgresDatabase database)
-    : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+public sealed class SinkCrashTests(KafkaBroker broker, PostgresDatabase database) : SinkTests(broker, database)
 {
     [Fact]
     public async Task A_sink_killed_mid_batch_and_restarted_leaves_exactly_one_row_equal_to_each_record()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(2_000, seed: 41);
         var ids = users.Select(u => u.Id).ToList();
         var settings = rig.Settings(maxBatch: 100);
         await rig.ProduceAsync(users[..1_000]);
-        await using var source = database.CreateDataSource();
+        await using var source = Database.CreateDataSource();
 
         long rowsAtKill, committedAtKill;
         await using (var first = StageProcess.Start("sink", settings))

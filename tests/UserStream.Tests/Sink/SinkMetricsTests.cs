@@ -4,13 +4,12 @@ using UserStream.Sink.Telemetry;
 namespace UserStream.Tests.Sink;
 
 /// <summary>What an operator sees on the UserStream.Sink meter.</summary>
-public sealed class SinkMetricsTests(KafkaBroker broker, PostgresDatabase database)
-    : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+public sealed class SinkMetricsTests(KafkaBroker broker, PostgresDatabase database) : SinkTests(broker, database)
 {
     [Fact]
     public async Task The_meter_reports_rows_written_batches_dead_letters_by_reason_and_a_lag_that_drains_to_zero()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(150, seed: 61);
         var messages = users.Select(TestUsers.Message).ToList();
         messages.Add(TestUsers.Message("bad-1", Encoding.UTF8.GetBytes("[]")));

@@ -3,13 +3,12 @@ using UserStream.Sink.Store;
 namespace UserStream.Tests.Sink;
 
 /// <summary>The store goes away mid-stream and comes back: nothing unwritten is committed, nothing is lost or doubled.</summary>
-public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase database)
-    : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase database) : SinkTests(broker, database)
 {
     [Fact]
     public async Task During_a_store_outage_no_offset_is_committed_for_unwritten_records_and_afterwards_every_record_lands_once()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var before = TestUsers.Users(300, seed: 31);
         var during = TestUsers.Users(300, seed: 32);
         var all = before.Concat(during).ToList();
@@ -21,7 +20,7 @@ public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase databas
         Assert.Equal(before.Count, await rig.WaitForCommittedAsync(before.Count));
 
         var committedDuringOutage = new List<long>();
-        await database.RefuseConnectionsAsync();
+        await Database.RefuseConnectionsAsync();
         try
         {
             await rig.ProduceAsync(during);
@@ -34,7 +33,7 @@ public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase databas
         }
         finally
         {
-            await database.AcceptConnectionsAsync();
+            await Database.AcceptConnectionsAsync();
         }
 
         Assert.All(committedDuringOutage, committed => Assert.Equal(before.Count, committed));
@@ -52,10 +51,10 @@ public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase databas
     [Fact]
     public async Task A_sink_started_while_the_store_is_down_consumes_nothing_until_its_schema_is_ready_then_catches_up()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(100, seed: 33);
         StageHost sink;
-        await database.RefuseConnectionsAsync();
+        await Database.RefuseConnectionsAsync();
         try
         {
             await rig.ProduceAsync(users);
@@ -67,7 +66,7 @@ public sealed class SinkOutageTests(KafkaBroker broker, PostgresDatabase databas
         }
         finally
         {
-            await database.AcceptConnectionsAsync();
+            await Database.AcceptConnectionsAsync();
         }
 
         await using (sink)

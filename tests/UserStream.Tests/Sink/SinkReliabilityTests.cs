@@ -10,15 +10,14 @@ namespace UserStream.Tests.Sink;
 /// Failures that are neither a data error nor an outage, a dead-letter topic that refuses writes, a stalled
 /// loop: the sink decides by evidence, never restarts its loop for them, and says so on its health check.
 /// </summary>
-public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase database, ITestOutputHelper output)
-    : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase database, ITestOutputHelper output) : SinkTests(broker, database)
 {
     private static readonly string WorkerCheck = StreamingServiceCollectionExtensions.WorkerHealthCheckName("sink");
 
     [Fact]
     public async Task A_record_the_store_refuses_while_it_answers_costs_seconds_and_a_real_outage_dead_letters_nothing()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(30, seed: 111);
         var poison = users[13];
         var good = users.Where(u => u.Id != poison.Id).ToList();
@@ -64,7 +63,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         var storeStates = new List<HealthStatus>();
         var committedDuring = new List<long>();
         Assert.Equal(HealthStatus.Healthy, (await sink.HealthAsync(StoreHealthCheck.Name, Ct)).Status);
-        await database.RefuseConnectionsAsync();
+        await Database.RefuseConnectionsAsync();
         try
         {
             await rig.ProduceAsync(during);
@@ -78,7 +77,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         }
         finally
         {
-            await database.AcceptConnectionsAsync();
+            await Database.AcceptConnectionsAsync();
         }
 
         Assert.All(committedDuring, committed => Assert.Equal(users.Count, committed));
@@ -96,7 +95,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
     public async Task A_dead_letter_topic_that_refuses_writes_holds_the_batch_without_restarting_the_loop_and_it_recovers()
     {
         using var metrics = new StageMetrics(StageTelemetry.Sink);
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(20, seed: 113);
         var messages = users.Select(TestUsers.Message).ToList();
         messages.Insert(5, TestUsers.Message("empty", []));
@@ -104,7 +103,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         await rig.ProduceAsync(messages);
 
         // From now on every produce request fails as if the sink had lost its write privilege on the topic.
-        broker.PushRequestErrors(KafkaApi.Produce, [.. Enumerable.Repeat(ErrorCode.TopicAuthorizationFailed, 10_000)]);
+        Broker.PushRequestErrors(KafkaApi.Produce, [.. Enumerable.Repeat(ErrorCode.TopicAuthorizationFailed, 10_000)]);
         StageHost sink;
         var states = new List<HealthStatus>();
         try
@@ -123,7 +122,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         }
         finally
         {
-            broker.ClearRequestErrors(KafkaApi.Produce);
+            Broker.ClearRequestErrors(KafkaApi.Produce);
         }
 
         await using (sink)
@@ -142,7 +141,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
     public async Task A_loop_that_makes_no_progress_while_records_wait_is_unhealthy_and_healthy_again_once_it_moves()
     {
         using var metrics = new StageMetrics(StageTelemetry.Sink);
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(40, seed: 114);
         var settings = rig.Settings();
         settings["Sink:Health:StallAfter"] = "00:00:01";
@@ -151,7 +150,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
         Assert.Equal(HealthStatus.Healthy, (await Eventually.Async(() => sink.HealthAsync(WorkerCheck, Ct), e => e.Status == HealthStatus.Healthy, cancellationToken: Ct)).Status);
 
         // The store answers but every write blocks behind a lock: no error, no progress.
-        await using var source = database.CreateDataSource();
+        await using var source = Database.CreateDataSource();
         await using var connection = await source.OpenConnectionAsync(Ct);
         await using var transaction = await connection.BeginTransactionAsync(Ct);
         await using (var lockTable = new NpgsqlCommand("LOCK TABLE created_users IN ACCESS EXCLUSIVE MODE", connection, transaction))
@@ -174,7 +173,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
     [Fact]
     public async Task A_stall_time_out_of_range_stops_the_sink_at_startup_naming_the_key()
     {
-        var rig = new SinkRig(broker, database);
+        var rig = new SinkRig(Broker, Database);
         var settings = rig.Settings();
         settings["Sink:Health:StallAfter"] = "00:00:00";
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => rig.StartSinkAsync(settings));
@@ -183,7 +182,7 @@ public sealed class SinkReliabilityTests(KafkaBroker broker, PostgresDatabase da
 
     private async Task ExecuteAsync(string sql)
     {
-        await using var source = database.CreateDataSource();
+        await using var source = Database.CreateDataSource();
         await using var command = source.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(Ct);
     }

@@ -4,13 +4,12 @@ using UserStream.Sink.Store;
 namespace UserStream.Tests.Sink;
 
 /// <summary>The sink stage hosted as its service hosts it, between the mock broker and a real PostgreSQL.</summary>
-public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database)
-    : IClassFixture<KafkaBroker>, IClassFixture<PostgresDatabase>
+public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database) : SinkTests(broker, database)
 {
     [Fact]
     public async Task Every_enriched_record_becomes_exactly_one_row_equal_to_it_and_its_offset_is_committed()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(600, seed: 21);
         await using var sink = await rig.StartSinkAsync();
 
@@ -30,7 +29,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task Records_delivered_again_add_no_row_and_an_older_version_does_not_overwrite_a_newer_one()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(200, seed: 22);
         var ids = users.Select(u => u.Id).ToList();
         var updated = users[0] with { Email = "second@example.com", IngestedAt = users[0].IngestedAt.AddSeconds(30) };
@@ -61,7 +60,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task Records_that_cannot_be_stored_go_alone_to_the_dead_letter_topic_with_the_reason_and_the_others_land()
     {
-        var rig = new SinkRig(broker, database, partitions: 1).CreateTopics();
+        var rig = NewRig(partitions: 1);
         var users = TestUsers.Users(60, seed: 23);
         var refused = users[17] with { LastName = "Null\0Byte" };
         var messages = users.Select(TestUsers.Message).ToList();
@@ -93,7 +92,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task The_query_endpoints_answer_in_the_contract_shape_and_refuse_bad_input()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(12, seed: 24, ingestedAt: TestUsers.Micro(DateTimeOffset.UtcNow.AddYears(10)));
         await using var sink = await rig.StartSinkAsync();
         await rig.ProduceAsync(users);
@@ -130,7 +129,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task Each_record_s_store_write_appears_in_that_record_s_own_trace()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(8, seed: 25);
         var traces = users.ToDictionary(u => u.Id, _ => ActivityTraceId.CreateRandom());
         var spans = new ConcurrentBag<Activity>();
@@ -173,7 +172,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task Stopping_gracefully_writes_and_commits_the_batch_in_hand()
     {
-        var rig = new SinkRig(broker, database).CreateTopics();
+        var rig = NewRig();
         var users = TestUsers.Users(30, seed: 26);
         var ids = users.Select(u => u.Id).ToList();
         // A batch that would stay open for a minute, pauses in the stream included: only the stop can close it.
@@ -194,7 +193,7 @@ public sealed class SinkStageTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task Invalid_settings_stop_the_stage_at_startup_with_the_reason()
     {
-        var rig = new SinkRig(broker, database);
+        var rig = new SinkRig(Broker, Database);
         var settings = rig.Settings();
         settings["Sink:Batch:MaxCount"] = "0";
         settings["Sink:Retry:MaxDelay"] = "00:00:00.010";
