@@ -25,7 +25,7 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     [MemberData(nameof(FailureModes))]
     public async Task A_failing_API_is_retried_then_the_run_fails_with_the_reason_and_the_next_scheduled_run_succeeds(string mode, string reason)
     {
-        var topic = NewTopic();
+        var topic = IngestTestHost.NewTopic(broker);
         var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         var failure = mode switch
@@ -64,11 +64,9 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     [Fact]
     public async Task A_page_failing_after_earlier_pages_were_delivered_ends_the_run_partial_with_those_users_delivered()
     {
-        var topic = NewTopic();
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.Status(502), FakeAnswer.Status(502), FakeAnswer.Status(502));
-        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database, FakeAnswer.Users, FakeAnswer.Status(502), FakeAnswer.Status(502), FakeAnswer.Status(502));
+        var topic = scenario.Topic;
+        var settings = scenario.Settings;
         settings["Ingest:PageSize"] = "5";
         await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
@@ -82,11 +80,8 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     [Fact]
     public async Task A_run_that_outlasts_its_run_timeout_stops_fetching_and_is_recorded_with_that_reason()
     {
-        var topic = NewTopic();
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.SlowUsers(TimeSpan.FromSeconds(10)));
-        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database, FakeAnswer.Users, FakeAnswer.SlowUsers(TimeSpan.FromSeconds(10)));
+        var settings = scenario.Settings;
         settings["Ingest:PageSize"] = "5";
         settings["Ingest:RunTimeout"] = "00:00:01";
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
@@ -101,11 +96,9 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     [Fact]
     public async Task A_client_error_from_the_API_is_not_retried()
     {
-        var topic = NewTopic();
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        randomUser.Enqueue(FakeAnswer.Status(400));
-        await using var stage = await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser), cancellationToken: Ct);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database, FakeAnswer.Status(400));
+        var randomUser = scenario.Api;
+        await using var stage = await StageHost.StartIngestAsync(scenario.Settings, cancellationToken: Ct);
 
         var done = await stage.Api.WaitForRunAsync((await stage.Api.TriggerAsync(5, cancellationToken: Ct)).Id, cancellationToken: Ct);
 
@@ -121,11 +114,9 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     {
         const long Oversized = 512L * 1024 * 1024; // would take the client half a gigabyte if buffered
         const int Cap = 1024 * 1024;
-        var topic = NewTopic();
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        randomUser.Enqueue(FakeAnswer.Oversized(Oversized, declared));
-        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database, FakeAnswer.Oversized(Oversized, declared));
+        var randomUser = scenario.Api;
+        var settings = scenario.Settings;
         settings["Ingest:RandomUser:MaxResponseBytes"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:30";
         var read = new BodyBytesRead();
@@ -216,12 +207,5 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
 
             base.Dispose(disposing);
         }
-    }
-
-    private string NewTopic()
-    {
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
-        return topic;
     }
 }

@@ -8,11 +8,8 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
     [Fact]
     public async Task Stopping_during_a_run_delivers_what_was_fetched_records_the_run_interrupted_and_the_next_run_proceeds()
     {
-        var topic = NewTopic();
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        randomUser.Enqueue(FakeAnswer.Users, FakeAnswer.Hang(TimeSpan.FromSeconds(30)));
-        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database, FakeAnswer.Users, FakeAnswer.Hang(TimeSpan.FromSeconds(30)));
+        var (topic, ledger, randomUser, settings) = scenario;
         settings["Ingest:PageSize"] = "10";
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:01:00";
 
@@ -39,7 +36,7 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
     [Fact]
     public async Task A_run_left_running_by_a_crashed_process_is_marked_interrupted_at_startup_and_the_schedule_resumes()
     {
-        var topic = NewTopic();
+        var topic = IngestTestHost.NewTopic(broker);
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         await using (await StageHost.StartIngestAsync(settings, cancellationToken: Ct))
@@ -79,12 +76,5 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
             Assert.True(DateTime.UtcNow < until, "condition not reached");
             await Task.Delay(20);
         }
-    }
-
-    private string NewTopic()
-    {
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
-        return topic;
     }
 }

@@ -12,7 +12,7 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task A_run_of_N_users_fetched_in_pages_lands_exactly_N_untouched_records_keyed_by_uuid_and_one_matching_ledger_row()
     {
-        var topic = NewTopic();
+        var topic = IngestTestHost.NewTopic(broker);
         var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
@@ -60,7 +60,7 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task A_generator_run_lands_N_records_of_several_nationalities_with_one_trace_per_run()
     {
-        var topic = NewTopic();
+        var topic = IngestTestHost.NewTopic(broker);
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         settings["Ingest:PageSize"] = "20";
@@ -132,11 +132,9 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task Users_without_a_login_uuid_are_produced_without_a_key_and_counted_never_dropped()
     {
-        var topic = NewTopic();
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        randomUser.Enqueue(FakeAnswer.UsersWithoutUuid(2));
-        await using var stage = await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, ledger, topic, randomUser), cancellationToken: Ct);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database, FakeAnswer.UsersWithoutUuid(2));
+        var topic = scenario.Topic;
+        await using var stage = await StageHost.StartIngestAsync(scenario.Settings, cancellationToken: Ct);
         var api = stage.Api;
 
         var done = await api.WaitForRunAsync((await api.TriggerAsync(6, cancellationToken: Ct)).Id, cancellationToken: Ct);
@@ -146,12 +144,5 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
         Assert.Equal(6, records.Count);
         Assert.Equal(2, records.Count(r => r.Message.Key is null));
         Assert.All(records.Where(r => r.Message.Key is null), r => Assert.DoesNotContain("\"uuid\"", Encoding.UTF8.GetString(r.Message.Value), StringComparison.Ordinal));
-    }
-
-    private string NewTopic()
-    {
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
-        return topic;
     }
 }
