@@ -101,12 +101,7 @@ public sealed class SinkBenchmark : IBenchmark
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
 
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            EnableIdempotence = true,
-            LingerMs = 5,
-        }).Build();
+        using var producer = TestKafka.CreateProducer(cluster.BootstrapServers);
 
         // Warm-up: one record through, so that the group has formed and the schema exists.
         var warmUp = TestUsers.Users(1)[0];

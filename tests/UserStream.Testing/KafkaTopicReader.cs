@@ -116,12 +116,7 @@ public static class KafkaTopicReader
     public static async Task ProduceAsync(
         string bootstrapServers, string topic, IEnumerable<Message<string, byte[]>> records, CancellationToken cancellationToken = default)
     {
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            EnableIdempotence = true,
-            LingerMs = 5,
-        }).Build();
+        using var producer = TestKafka.CreateProducer(bootstrapServers);
         var deliveries = records.Select(r => producer.ProduceAsync(topic, r, cancellationToken)).ToList();
         await Task.WhenAll(deliveries);
     }

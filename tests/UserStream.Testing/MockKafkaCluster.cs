@@ -73,6 +73,14 @@ public class MockKafkaCluster : IAsyncDisposable
     public void CreateTopic(string name, int partitions = 3, int replicationFactor = 1) =>
         Check(LibRdKafkaMock.rd_kafka_mock_topic_create(_cluster, name, partitions, Math.Min(replicationFactor, BrokerCount)), $"create topic {name}");
 
+    /// <summary>Creates a topic of its own for one test, <c>{prefix}-{a new guid}</c>, and returns its name.</summary>
+    public string NewTopic(string prefix, int partitions = 1)
+    {
+        var name = prefix + "-" + Guid.NewGuid().ToString("N");
+        CreateTopic(name, partitions);
+        return name;
+    }
+
     /// <summary>
     /// Creates the pipeline's topics: <c>users_created</c> and <c>users_enriched</c> with <paramref name="partitions"/>
     /// each, <c>users_dlq</c> with <paramref name="deadLetterPartitions"/>, and the dead letters' replay markers

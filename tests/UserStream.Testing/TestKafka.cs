@@ -52,6 +52,10 @@ public static class TestKafka
         LingerMs = lingerMs,
     };
 
+    /// <summary>A producer of <see cref="Producer"/>'s settings.</summary>
+    public static IProducer<string, byte[]> CreateProducer(string bootstrapServers, string? transactionalId = null, int lingerMs = 5) =>
+        new ProducerBuilder<string, byte[]>(Producer(bootstrapServers, transactionalId, lingerMs)).Build();
+
     /// <summary>An admin client (metadata, offsets).</summary>
     public static IAdminClient Admin(string bootstrapServers) =>
         new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();

@@ -88,8 +88,7 @@ public sealed class MicroBatchTests(KafkaBroker broker) : IClassFixture<KafkaBro
 
     private async Task<string> TopicWithAsync(int records, CancellationToken cancellationToken)
     {
-        var topic = "batch-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("batch");
         await KafkaTopicReader.ProduceAsync(broker.BootstrapServers, topic, Records(0, records), cancellationToken);
         return topic;
     }

@@ -8,8 +8,7 @@ public sealed class BrokerOutageTests(KafkaBroker broker, PostgresDatabase datab
     [Fact]
     public async Task A_broker_outage_during_a_run_counts_the_unacknowledged_records_and_the_run_ends_partial_then_a_later_run_succeeds()
     {
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         // Page 1 is delivered; then the brokers go down before page 2 is answered.
         randomUser.BeforeAnswer = async request =>

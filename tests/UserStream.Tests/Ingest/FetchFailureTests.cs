@@ -25,7 +25,7 @@ public sealed class FetchFailureTests(KafkaBroker broker, PostgresDatabase datab
     [MemberData(nameof(FailureModes))]
     public async Task A_failing_API_is_retried_then_the_run_fails_with_the_reason_and_the_next_scheduled_run_succeeds(string mode, string reason)
     {
-        var topic = IngestTestHost.NewTopic(broker);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         var failure = mode switch

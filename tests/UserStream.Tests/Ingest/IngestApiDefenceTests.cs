@@ -118,8 +118,7 @@ public sealed class IngestApiDefenceTests(KafkaBroker broker, PostgresDatabase d
 
     private async Task<Dictionary<string, string?>> SettingsAsync()
     {
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), topic);
         settings["Api:Key"] = Key;
         return settings;

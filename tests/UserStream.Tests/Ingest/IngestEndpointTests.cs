@@ -55,7 +55,7 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
     {
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         randomUser.Enqueue(FakeAnswer.SlowUsers(TimeSpan.FromSeconds(2)));
-        var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), IngestTestHost.NewTopic(broker), randomUser);
+        var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), broker.NewTopic("users-created", partitions: 3), randomUser);
         settings["Ingest:RandomUser:AttemptTimeout"] = "00:00:10";
         await using var stage = await StageHost.StartIngestAsync(settings, cancellationToken: Ct);
 
@@ -99,7 +99,7 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
     public async Task Schedule_changes_take_effect_and_survive_a_restart_and_a_paused_schedule_starts_nothing()
     {
         var ledger = await database.NewSchemaAsync();
-        var topic = IngestTestHost.NewTopic(broker);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         var ct = TestContext.Current.CancellationToken;
 
@@ -138,5 +138,5 @@ public sealed class IngestEndpointTests(KafkaBroker broker, PostgresDatabase dat
     }
 
     private async Task<IngestStage> StartAsync() =>
-        await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, await database.NewSchemaAsync(), IngestTestHost.NewTopic(broker)));
+        await StageHost.StartIngestAsync(IngestTestHost.Settings(broker, await database.NewSchemaAsync(), broker.NewTopic("users-created", partitions: 3)));
 }

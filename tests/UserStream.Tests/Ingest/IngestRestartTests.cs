@@ -36,7 +36,7 @@ public sealed class IngestRestartTests(KafkaBroker broker, PostgresDatabase data
     [Fact]
     public async Task A_run_left_running_by_a_crashed_process_is_marked_interrupted_at_startup_and_the_schedule_resumes()
     {
-        var topic = IngestTestHost.NewTopic(broker);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         await using (await StageHost.StartIngestAsync(settings, cancellationToken: Ct))

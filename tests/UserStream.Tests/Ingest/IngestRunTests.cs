@@ -12,7 +12,7 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task A_run_of_N_users_fetched_in_pages_lands_exactly_N_untouched_records_keyed_by_uuid_and_one_matching_ledger_row()
     {
-        var topic = IngestTestHost.NewTopic(broker);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var ledger = await database.NewSchemaAsync();
         await using var randomUser = await FakeRandomUserApi.StartAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
@@ -60,7 +60,7 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task A_generator_run_lands_N_records_of_several_nationalities_with_one_trace_per_run()
     {
-        var topic = IngestTestHost.NewTopic(broker);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         settings["Ingest:PageSize"] = "20";

@@ -47,8 +47,7 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
     public async Task Excluding_a_field_the_processor_does_not_require_is_accepted_and_sent_to_the_api()
     {
         await using var api = await FakeRandomUserApi.StartAsync();
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("users-created");
         var settings = IngestTestHost.Settings(broker, await database.NewSchemaAsync(), topic, api);
         settings["Ingest:RandomUser:Exclude"] = "picture";
         settings["Ingest:RandomUser:Include"] = "login,name,email,dob,registered,picture,nat";
@@ -91,8 +90,7 @@ public sealed class IngestStartupTests(KafkaBroker broker, PostgresDatabase data
     {
         await using var own = await PostgresTestDatabase.CreateAsync();
         await own.RefuseConnectionsAsync();
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("users-created");
         await using var host = await StageHost.StartAsync(
             IngestTestHost.Settings(broker, own.ConnectionString, topic), b => b.AddIngestStage(), app => app.MapIngestEndpoints(), cancellationToken: Ct);
         var api = new IngestApiClient(host.CreateClient());

@@ -82,8 +82,7 @@ public sealed class RunOwnershipTests(KafkaBroker broker, PostgresDatabase datab
 
     private async Task<(Dictionary<string, string?> Settings, string ConnectionString)> NewLedgerAsync()
     {
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var ledger = await database.NewSchemaAsync();
         var settings = IngestTestHost.Settings(broker, ledger, topic);
         settings["Ingest:RunLease"] = Lease.ToString();

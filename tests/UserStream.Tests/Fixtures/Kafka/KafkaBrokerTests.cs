@@ -6,8 +6,7 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     [Fact]
     public async Task A_message_round_trips_through_a_consumer_group_with_committed_offsets()
     {
-        var topic = "roundtrip-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
+        var topic = broker.NewTopic("roundtrip", partitions: 3);
         var sent = Enumerable.Range(0, 30)
             .Select(i => new Message<string, byte[]> { Key = $"k{i}", Value = Encoding.UTF8.GetBytes($"v{i}") })
             .ToList();
@@ -27,8 +26,7 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     [Fact]
     public async Task An_injected_broker_outage_is_seen_by_a_producer_and_recovered_from()
     {
-        var topic = "outage-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("outage");
         var ct = TestContext.Current.CancellationToken;
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
@@ -59,8 +57,7 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     [Fact]
     public async Task An_injected_broker_outage_is_reported_to_a_consumer_which_resumes_afterwards()
     {
-        var topic = "consumer-outage-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("consumer-outage");
         var ct = TestContext.Current.CancellationToken;
         await KafkaTopicReader.ProduceAsync(broker.BootstrapServers, topic, [new Message<string, byte[]> { Key = "before", Value = [1] }], ct);
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Error>();
@@ -99,8 +96,7 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     [Fact]
     public async Task Injected_request_errors_are_retried_by_an_idempotent_producer_without_duplicates()
     {
-        var topic = "errors-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("errors");
         broker.PushRequestErrors(KafkaApi.Produce, ErrorCode.NotEnoughReplicas, ErrorCode.RequestTimedOut, ErrorCode.NotEnoughReplicas);
         var sent = Enumerable.Range(0, 5).Select(i => new Message<string, byte[]> { Key = $"k{i}", Value = [(byte)i] });
         await KafkaTopicReader.ProduceAsync(broker.BootstrapServers, topic, sent, TestContext.Current.CancellationToken);
@@ -112,8 +108,7 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     [Fact]
     public async Task Injected_request_errors_reach_a_producer_that_does_not_retry()
     {
-        var topic = "errors-no-retry-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("errors-no-retry");
         var ct = TestContext.Current.CancellationToken;
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
@@ -135,8 +130,7 @@ public sealed class KafkaBrokerTests(KafkaBroker broker) : IClassFixture<KafkaBr
     [Fact]
     public async Task Injected_latency_delays_acknowledgements()
     {
-        var topic = "latency-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("latency");
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
         var ct = TestContext.Current.CancellationToken;
         await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "warm", Value = [0] }, ct);

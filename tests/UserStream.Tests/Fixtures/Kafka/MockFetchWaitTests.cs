@@ -193,13 +193,7 @@ public sealed class MockFetchWaitTests(KafkaBroker broker, ITestOutputHelper out
     }
 
     private IProducer<string, byte[]> CreateProducer(string? transactionalId) =>
-        new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = broker.BootstrapServers,
-            TransactionalId = transactionalId,
-            EnableIdempotence = true,
-            LingerMs = 0,
-        }).Build();
+        TestKafka.CreateProducer(broker.BootstrapServers, transactionalId, lingerMs: 0);
 
     private static Message<string, byte[]> Record(string key) => new() { Key = key, Value = Encoding.UTF8.GetBytes(key) };
 

@@ -68,8 +68,7 @@ public sealed class MockGroupMembershipTests(KafkaBroker broker) : IClassFixture
 
     private (string Topic, string Group) NewTopicAndGroup()
     {
-        var topic = "membership-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 6);
+        var topic = broker.NewTopic("membership", partitions: 6);
         return (topic, "group-" + Guid.NewGuid().ToString("N"));
     }
 

@@ -15,8 +15,7 @@ public sealed class MockReadCommittedTests(KafkaBroker broker) : IClassFixture<K
     public async Task An_open_transaction_holds_back_read_committed_readers_until_it_commits()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = "read-committed-open-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("read-committed-open");
         await KafkaTopicReader.ProduceAsync(broker.BootstrapServers, topic, [Record("before")], ct);
 
         using var producer = CreateTransactionalProducer();
@@ -41,8 +40,7 @@ public sealed class MockReadCommittedTests(KafkaBroker broker) : IClassFixture<K
     public async Task Records_of_an_aborted_transaction_never_reach_read_committed_readers()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = "read-committed-abort-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("read-committed-abort");
 
         using var producer = CreateTransactionalProducer();
         producer.InitTransactions(TransactionTimeout);
@@ -65,11 +63,5 @@ public sealed class MockReadCommittedTests(KafkaBroker broker) : IClassFixture<K
     private static IEnumerable<string> Keys(IEnumerable<ConsumeResult<string, byte[]>> records) => records.Select(r => r.Message.Key);
 
     private IProducer<string, byte[]> CreateTransactionalProducer() =>
-        new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = broker.BootstrapServers,
-            TransactionalId = "tx-" + Guid.NewGuid().ToString("N"),
-            EnableIdempotence = true,
-            LingerMs = 5,
-        }).Build();
+        TestKafka.CreateProducer(broker.BootstrapServers, "tx-" + Guid.NewGuid().ToString("N"));
 }

@@ -14,8 +14,7 @@ public sealed class MockTransactionFencingTests(KafkaBroker broker) : IClassFixt
     public async Task A_successor_aborts_the_transaction_a_crashed_producer_left_open()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = "fencing-crash-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("fencing-crash");
         var transactionalId = "tx-" + Guid.NewGuid().ToString("N");
 
         using (var crashed = CreateTransactionalProducer(transactionalId))
@@ -44,8 +43,7 @@ public sealed class MockTransactionFencingTests(KafkaBroker broker) : IClassFixt
     public async Task A_fenced_producer_can_no_longer_commit_what_it_produced()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = "fencing-zombie-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
+        var topic = broker.NewTopic("fencing-zombie");
         var transactionalId = "tx-" + Guid.NewGuid().ToString("N");
 
         using var zombie = CreateTransactionalProducer(transactionalId);
@@ -68,13 +66,7 @@ public sealed class MockTransactionFencingTests(KafkaBroker broker) : IClassFixt
     }
 
     private IProducer<string, byte[]> CreateTransactionalProducer(string transactionalId) =>
-        new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = broker.BootstrapServers,
-            TransactionalId = transactionalId,
-            EnableIdempotence = true,
-            LingerMs = 5,
-        }).Build();
+        TestKafka.CreateProducer(broker.BootstrapServers, transactionalId);
 
     private static async Task ProduceAsync(IProducer<string, byte[]> producer, string topic, string prefix, int count, CancellationToken ct)
     {

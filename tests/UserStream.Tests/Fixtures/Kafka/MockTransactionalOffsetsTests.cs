@@ -46,12 +46,7 @@ public sealed class MockTransactionalOffsetsTests(KafkaBroker broker) : IClassFi
             Enumerable.Range(0, 4).Select(i => new Message<string, byte[]> { Key = $"in-{i}", Value = Encoding.UTF8.GetBytes($"{i}") }), ct);
 
         using var consumer = CreateConsumer(group);
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = broker.BootstrapServers,
-            TransactionalId = "tx-" + Guid.NewGuid().ToString("N"),
-            EnableIdempotence = true,
-        }).Build();
+        using var producer = TestKafka.CreateProducer(broker.BootstrapServers, "tx-" + Guid.NewGuid().ToString("N"));
         producer.InitTransactions(TransactionTimeout);
         consumer.Subscribe(input);
         var consumed = new List<ConsumeResult<string, byte[]>>();

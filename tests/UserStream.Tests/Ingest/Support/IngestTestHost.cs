@@ -28,23 +28,15 @@ public static class IngestTestHost
             ["Ingest:DrainTimeout"] = "00:00:05",
         });
 
-    /// <summary>A new users_created topic, of three partitions, on <paramref name="broker"/>.</summary>
-    public static string NewTopic(MockKafkaCluster broker)
-    {
-        ArgumentNullException.ThrowIfNull(broker);
-        var topic = "users-created-" + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 3);
-        return topic;
-    }
-
     /// <summary>
     /// What most ingest tests start from: a new topic, a new ledger schema, the fake randomuser.me API with
     /// <paramref name="answers"/> queued, and <see cref="Settings"/> for a stage on them (to change before it starts).
     /// </summary>
     public static async Task<IngestScenario> ScenarioAsync(MockKafkaCluster broker, PostgresTestDatabase database, params FakeAnswer[] answers)
     {
+        ArgumentNullException.ThrowIfNull(broker);
         ArgumentNullException.ThrowIfNull(database);
-        var topic = NewTopic(broker);
+        var topic = broker.NewTopic("users-created", partitions: 3);
         var ledger = await database.NewSchemaAsync();
         var api = await FakeRandomUserApi.StartAsync();
         api.Enqueue(answers);
