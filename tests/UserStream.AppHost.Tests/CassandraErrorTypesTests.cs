@@ -12,29 +12,34 @@ namespace UserStream.AppHost.Tests;
 /// </summary>
 public sealed class CassandraErrorTypesTests
 {
-    public static TheoryData<Type, string?, bool> Table => new()
+    /// <summary>Errors whose message decides: only an invalid query about a value is the record's fault.</summary>
+    public static TheoryData<Type, string, bool> ByMessage => new()
     {
         { typeof(InvalidQueryException), "Invalid null value in condition for column id", false },
         { typeof(InvalidQueryException), "unconfigured table created_users", true },
         { typeof(InvalidConfigurationInQueryException), "Invalid null value", true },
         { typeof(UnauthorizedException), "User sink has no MODIFY permission", true },
-        { typeof(WriteTimeoutException), null, true },
-        { typeof(ReadTimeoutException), null, true },
-        { typeof(UnavailableException), null, true },
-        { typeof(OverloadedException), null, true },
-        { typeof(IsBootstrappingException), null, true },
-        { typeof(WriteFailureException), null, true },
-        { typeof(NoHostAvailableException), null, true },
-        { typeof(OperationTimedOutException), null, true },
-        { typeof(BusyPoolException), null, true },
-        { typeof(AuthenticationException), null, true },
-        { typeof(SyntaxError), null, true },
-        { typeof(TruncateException), null, true },
     };
 
+    /// <summary>Errors of the cluster, the connection or the statement, whatever their message.</summary>
+    public static TheoryData<Type> AlwaysTransient => new(
+        typeof(WriteTimeoutException), typeof(ReadTimeoutException), typeof(OperationTimedOutException),
+        typeof(UnavailableException), typeof(OverloadedException), typeof(IsBootstrappingException), typeof(WriteFailureException),
+        typeof(NoHostAvailableException), typeof(BusyPoolException),
+        typeof(AuthenticationException), typeof(SyntaxError), typeof(TruncateException));
+
     [Theory]
-    [MemberData(nameof(Table))]
-    public void Only_an_invalid_query_about_a_value_is_the_records_fault(Type type, string? message, bool transient)
+    [MemberData(nameof(ByMessage))]
+    public void Only_an_invalid_query_about_a_value_is_the_records_fault(Type type, string message, bool transient) =>
+        Assert.Equal(transient, CassandraErrors.IsTransient(Instance(type, message)));
+
+    [Theory]
+    [MemberData(nameof(AlwaysTransient))]
+    public void The_other_driver_errors_are_transient(Type type) =>
+        Assert.True(CassandraErrors.IsTransient(Instance(type, message: null)));
+
+    /// <summary>An exception of <paramref name="type"/> made without its constructor, its message set when given.</summary>
+    private static Exception Instance(Type type, string? message)
     {
         var exception = (Exception)RuntimeHelpers.GetUninitializedObject(type);
         if (message is not null)
@@ -42,6 +47,6 @@ public sealed class CassandraErrorTypesTests
             typeof(Exception).GetField("_message", BindingFlags.NonPublic | BindingFlags.Instance)!.SetValue(exception, message);
         }
 
-        Assert.Equal(transient, CassandraErrors.IsTransient(exception));
+        return exception;
     }
 }
