@@ -66,40 +66,35 @@ public sealed class PipelineRig : IAsyncDisposable
     // ---- configuration, as the services get it ----
 
     /// <summary>The ingestor's settings: the offline generator, runs on demand only.</summary>
-    public Dictionary<string, string?> IngestSettings() => With(Kafka(), _serviceDefaults
-        ? new Dictionary<string, string?>
+    public Dictionary<string, string?> IngestSettings() => StageSettings(
+        new()
         {
             ["ConnectionStrings:pipeline-db"] = Database.ConnectionString,
             ["Ingest:Source"] = "Generator",
             ["Ingest:Schedule:Paused"] = "true",
-        }
-        : new Dictionary<string, string?>
+        },
+        new()
         {
-            ["ConnectionStrings:pipeline-db"] = Database.ConnectionString,
-            ["Ingest:Source"] = "Generator",
             ["Ingest:PageSize"] = "250",
-            ["Ingest:Schedule:Paused"] = "true",
             ["Ingest:DeliveryTimeout"] = "00:01:00",
             ["Ingest:DrainTimeout"] = "00:00:05",
         });
 
     /// <summary>The processor's settings; <c>Process:InstanceId</c> is kept across restarts, as a replica's name is.</summary>
-    public Dictionary<string, string?> ProcessSettings() => With(Kafka(), _serviceDefaults
-        ? new Dictionary<string, string?> { ["Process:InstanceId"] = "processor-0" }
-        : new Dictionary<string, string?>
+    public Dictionary<string, string?> ProcessSettings() => StageSettings(
+        new() { ["Process:InstanceId"] = "processor-0" },
+        new()
         {
-            ["Process:InstanceId"] = "processor-0",
             ["Process:Batch:MaxCount"] = "200",
             ["Process:Batch:MaxWait"] = "00:00:00.050",
             ["Process:OperationTimeout"] = "00:00:15",
         });
 
     /// <summary>The sink's settings: the PostgreSQL store (the default) in the pipeline database.</summary>
-    public Dictionary<string, string?> SinkSettings() => With(Kafka(), _serviceDefaults
-        ? new Dictionary<string, string?> { ["ConnectionStrings:pipeline-db"] = Database.ConnectionString }
-        : new Dictionary<string, string?>
+    public Dictionary<string, string?> SinkSettings() => StageSettings(
+        new() { ["ConnectionStrings:pipeline-db"] = Database.ConnectionString },
+        new()
         {
-            ["ConnectionStrings:pipeline-db"] = Database.ConnectionString,
             ["Sink:Batch:MaxCount"] = "250",
             ["Sink:Batch:MaxWait"] = "00:00:00.050",
             ["Sink:Retry:InitialDelay"] = "00:00:00.050",
@@ -119,6 +114,13 @@ public sealed class PipelineRig : IAsyncDisposable
     }
 
     private Dictionary<string, string?> Kafka() => TestKafka.StageSettings(BootstrapServers, serviceDefaults: _serviceDefaults);
+
+    /// <summary>
+    /// A stage's settings: its Kafka settings, what it needs in any case (<paramref name="required"/>) and, unless the
+    /// rig keeps the services' defaults, the tests' smaller batches and shorter waits (<paramref name="forTests"/>).
+    /// </summary>
+    private Dictionary<string, string?> StageSettings(Dictionary<string, string?> required, Dictionary<string, string?> forTests) =>
+        With(With(Kafka(), required), _serviceDefaults ? null : forTests);
 
     // ---- the stages ----
 
