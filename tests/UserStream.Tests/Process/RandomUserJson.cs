@@ -49,40 +49,38 @@ internal static class RandomUserJson
     };
 
     /// <summary>A Ukrainian user: Cyrillic names and address, numeric postcode, id.value null.</summary>
-    public static JsonObject Ukrainian(Guid id) => With(Create(id), u =>
+    public static JsonObject Ukrainian(Guid id) => Abroad(id, "UA", ("Mrs", "Ярослава", "Бондаренко"), ("Київ", "Київська", "Ukraine", 69217), u =>
     {
-        u["name"] = new JsonObject { ["title"] = "Mrs", ["first"] = "Ярослава", ["last"] = "Бондаренко" };
         u["location"]!["street"] = new JsonObject { ["number"] = 5121, ["name"] = "Хрещатик" };
-        u["location"]!["city"] = "Київ";
-        u["location"]!["state"] = "Київська";
-        u["location"]!["country"] = "Ukraine";
-        u["location"]!["postcode"] = 69217;
         u["id"] = new JsonObject { ["name"] = "", ["value"] = null };
-        u["nat"] = "UA";
         u["phone"] = "(097) Y66-3052";
     });
 
     /// <summary>An Iranian user: Persian (Arabic script) names and address, numeric postcode.</summary>
-    public static JsonObject Iranian(Guid id) => With(Create(id), u =>
-    {
-        u["name"] = new JsonObject { ["title"] = "Mr", ["first"] = "آرمین", ["last"] = "کریمی" };
-        u["location"]!["street"] = new JsonObject { ["number"] = 7614, ["name"] = "میدان امام خمینی" };
-        u["location"]!["city"] = "تهران";
-        u["location"]!["state"] = "تهران";
-        u["location"]!["country"] = "Iran";
-        u["location"]!["postcode"] = 48217;
-        u["nat"] = "IR";
-    });
+    public static JsonObject Iranian(Guid id) => Abroad(id, "IR", ("Mr", "آرمین", "کریمی"), ("تهران", "تهران", "Iran", 48217), u =>
+        u["location"]!["street"] = new JsonObject { ["number"] = 7614, ["name"] = "میدان امام خمینی" });
 
     /// <summary>A user with a Chinese name and a string postcode with digits only.</summary>
-    public static JsonObject Chinese(Guid id) => With(Create(id), u =>
+    public static JsonObject Chinese(Guid id) => Abroad(id, "cn", ("Ms", "小明", "王"), ("北京", "北京市", "China", "100000"));
+
+    /// <summary>
+    /// <see cref="Create"/>'s user with the nationality <paramref name="nat"/>, another name, and another city, state,
+    /// country and postcode; <paramref name="more"/> changes what else differs.
+    /// </summary>
+    private static JsonObject Abroad(
+        Guid id,
+        string nat,
+        (string Title, string First, string Last) name,
+        (string City, string State, string Country, JsonNode Postcode) place,
+        Action<JsonObject>? more = null) => With(Create(id), u =>
     {
-        u["name"] = new JsonObject { ["title"] = "Ms", ["first"] = "小明", ["last"] = "王" };
-        u["location"]!["city"] = "北京";
-        u["location"]!["state"] = "北京市";
-        u["location"]!["country"] = "China";
-        u["location"]!["postcode"] = "100000";
-        u["nat"] = "cn";
+        u["name"] = new JsonObject { ["title"] = name.Title, ["first"] = name.First, ["last"] = name.Last };
+        u["location"]!["city"] = place.City;
+        u["location"]!["state"] = place.State;
+        u["location"]!["country"] = place.Country;
+        u["location"]!["postcode"] = place.Postcode;
+        u["nat"] = nat;
+        more?.Invoke(u);
     });
 
     public static JsonObject With(JsonObject user, Action<JsonObject> change)

@@ -29,11 +29,8 @@ public sealed class MockFetchWaitTests(KafkaBroker broker, ITestOutputHelper out
     public async Task A_waiting_fetch_is_answered_as_soon_as_a_record_is_produced()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = NewTopic("fetch-wait-produce-");
-        using var producer = CreateProducer(transactionalId: null);
-        await producer.ProduceAsync(topic, Record("warm-up"), ct);
-        using var consumer = Assign(topic, IsolationLevel.ReadUncommitted, LongFetchWaitMs);
-        ConsumeKey(consumer, "warm-up");
+        using var warm = await WarmUpAsync("fetch-wait-produce", transactionalId: null, IsolationLevel.ReadUncommitted, LongFetchWaitMs, ct);
+        var (topic, producer, consumer) = warm;
 
         var latencies = new List<TimeSpan>();
         for (var round = 0; round < Rounds; round++)
@@ -56,14 +53,8 @@ public sealed class MockFetchWaitTests(KafkaBroker broker, ITestOutputHelper out
     public async Task A_waiting_read_committed_fetch_is_answered_as_soon_as_the_transaction_commits()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = NewTopic("fetch-wait-commit-");
-        using var producer = CreateProducer("tx-" + Guid.NewGuid().ToString("N"));
-        producer.InitTransactions(TransactionTimeout);
-        producer.BeginTransaction();
-        await producer.ProduceAsync(topic, Record("warm-up"), ct);
-        producer.CommitTransaction(TransactionTimeout);
-        using var consumer = Assign(topic, IsolationLevel.ReadCommitted, LongFetchWaitMs);
-        ConsumeKey(consumer, "warm-up");
+        using var warm = await WarmUpAsync("fetch-wait-commit", "tx-" + Guid.NewGuid().ToString("N"), IsolationLevel.ReadCommitted, LongFetchWaitMs, ct);
+        var (topic, producer, consumer) = warm;
 
         var latencies = new List<TimeSpan>();
         for (var round = 0; round < Rounds; round++)
@@ -94,11 +85,8 @@ public sealed class MockFetchWaitTests(KafkaBroker broker, ITestOutputHelper out
     {
         const int fetchWaitMs = 500;
         var ct = TestContext.Current.CancellationToken;
-        var topic = NewTopic("fetch-wait-idle-");
-        using var producer = CreateProducer(transactionalId: null);
-        await producer.ProduceAsync(topic, Record("warm-up"), ct);
-        using var consumer = Assign(topic, IsolationLevel.ReadUncommitted, fetchWaitMs);
-        ConsumeKey(consumer, "warm-up");
+        using var warm = await WarmUpAsync("fetch-wait-idle", transactionalId: null, IsolationLevel.ReadUncommitted, fetchWaitMs, ct);
+        var consumer = warm.Consumer;
 
         var window = TimeSpan.FromSeconds(2);
         broker.StartRequestTracking();
@@ -171,11 +159,31 @@ public sealed class MockFetchWaitTests(KafkaBroker broker, ITestOutputHelper out
         Assert.Fail($"{key} did not arrive within {ReadTimeout.TotalSeconds:0} s");
     }
 
-    private string NewTopic(string prefix)
+    /// <summary>
+    /// A new one-partition topic, a producer (transactional when given an id) that has written the record
+    /// "warm-up" to it (committed, for a transactional one), and a consumer at <paramref name="isolation"/> with
+    /// <paramref name="fetchWaitMs"/> that has read it: the consumer's next Fetch finds nothing and waits.
+    /// </summary>
+    private async Task<WarmTopic> WarmUpAsync(
+        string prefix, string? transactionalId, IsolationLevel isolation, int fetchWaitMs, CancellationToken ct)
     {
-        var topic = prefix + Guid.NewGuid().ToString("N");
-        broker.CreateTopic(topic, partitions: 1);
-        return topic;
+        var topic = broker.NewTopic(prefix);
+        var producer = TestKafka.CreateProducer(broker.BootstrapServers, transactionalId, lingerMs: 0);
+        if (transactionalId is not null)
+        {
+            producer.InitTransactions(TransactionTimeout);
+            producer.BeginTransaction();
+        }
+
+        await producer.ProduceAsync(topic, Record("warm-up"), ct);
+        if (transactionalId is not null)
+        {
+            producer.CommitTransaction(TransactionTimeout);
+        }
+
+        var consumer = Assign(topic, isolation, fetchWaitMs);
+        ConsumeKey(consumer, "warm-up");
+        return new WarmTopic(topic, producer, consumer);
     }
 
     private IConsumer<string, byte[]> Assign(string topic, IsolationLevel isolation, int fetchWaitMs)
@@ -192,11 +200,18 @@ public sealed class MockFetchWaitTests(KafkaBroker broker, ITestOutputHelper out
         return consumer;
     }
 
-    private IProducer<string, byte[]> CreateProducer(string? transactionalId) =>
-        TestKafka.CreateProducer(broker.BootstrapServers, transactionalId, lingerMs: 0);
-
     private static Message<string, byte[]> Record(string key) => new() { Key = key, Value = Encoding.UTF8.GetBytes(key) };
 
     private static string Milliseconds(IEnumerable<TimeSpan> latencies) =>
         string.Join(" / ", latencies.Select(l => $"{l.TotalMilliseconds:0} ms"));
+
+    /// <summary>A warmed-up topic with its producer and consumer (see <see cref="WarmUpAsync"/>); disposes both.</summary>
+    private sealed record WarmTopic(string Topic, IProducer<string, byte[]> Producer, IConsumer<string, byte[]> Consumer) : IDisposable
+    {
+        public void Dispose()
+        {
+            Consumer.Dispose();
+            Producer.Dispose();
+        }
+    }
 }
