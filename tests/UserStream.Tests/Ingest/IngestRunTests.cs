@@ -12,10 +12,8 @@ public sealed class IngestRunTests(KafkaBroker broker, PostgresDatabase database
     [Fact]
     public async Task A_run_of_N_users_fetched_in_pages_lands_exactly_N_untouched_records_keyed_by_uuid_and_one_matching_ledger_row()
     {
-        var topic = broker.NewTopic("users-created", partitions: 3);
-        var ledger = await database.NewSchemaAsync();
-        await using var randomUser = await FakeRandomUserApi.StartAsync();
-        var settings = IngestTestHost.Settings(broker, ledger, topic, randomUser);
+        await using var scenario = await IngestTestHost.ScenarioAsync(broker, database);
+        var (topic, ledger, randomUser, settings) = scenario;
         settings["Ingest:PageSize"] = "10";
         settings["Ingest:RandomUser:Nationalities"] = "us,fr,ua";
         settings["Ingest:RandomUser:Exclude"] = "picture";
