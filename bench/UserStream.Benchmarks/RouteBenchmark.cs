@@ -242,6 +242,19 @@ public sealed class RouteBenchmark : IBenchmark
         yield return ("bad ingested-at", r => { r.Message.Headers.SetString(PipelineHeaders.IngestedAt, "yesterday"); return r; });
         yield return ("tracestate", r => { r.Message.Headers.SetString(PipelineHeaders.TraceState, "a=b"); return r; });
         yield return ("no trace", r => { r.Message.Headers.Remove(PipelineHeaders.TraceParent); return r; });
+        yield return ("too deep in arrays", r => Replace(r, "\"nat\":", "\"deep\":[{\"a\":[{\"b\":{\"c\":[{\"d\":{\"e\":[{\"f\":{}}]}}]}}]}],\"nat\":"));
+        yield return ("too deep after a sibling", r => Replace(r, "\"nat\":", "\"deep\":[{\"z\":1},[[[[[[[[[]]]]]]]]]],\"nat\":"));
+        yield return ("duplicate in an array", r => Replace(r, "\"nat\":", "\"arr\":[{\"x\":1,\"y\":2},{\"x\":1,\"x\":2}],\"nat\":"));
+        yield return ("duplicate escaped", r => Replace(r, "\"nat\":", "\"caf\\u00e9\":1,\"café\":2,\"nat\":"));
+        yield return ("distinct escaped", r => Replace(r, "\"nat\":", "\"caf\\u00e9\":1,\"cafe\":2,\"\":{\"\":{\"\":1}},\"nat\":"));
+        yield return ("duplicate empty name", r => Replace(r, "\"nat\":", "\"o\":{\"\":1,\"\":2},\"nat\":"));
+        yield return ("lone surrogate name", r => Replace(r, "\"nat\":", "\"\\ud800\":1,\"nat\":"));
+        yield return ("many properties", r => Replace(r, "\"nat\":", "\"many\":{" + string.Join(",", Enumerable.Range(0, 300).Select(i => $"\"p{i}\":{i}")) + "},\"nat\":"));
+        yield return ("many properties duplicate", r => Replace(r, "\"nat\":", "\"many\":{" + string.Join(",", Enumerable.Range(0, 300).Select(i => $"\"p{i % 250}\":{i}")) + "},\"nat\":"));
+        yield return ("deep too deep", r => Replace(r, "\"nat\":", "\"n\":" + new string('[', 70) + new string(']', 70) + ",\"nat\":"));
+        yield return ("escaped field name", r => Replace(r, "\"phone\":", "\"ph\\u006fne\":"));
+        yield return ("comment", r => Replace(r, "\"nat\":", "/* c */\"nat\":"));
+        yield return ("trailing comma", r => Replace(r, "\"nat\":", "\"q\":[1,],\"nat\":"));
         yield return ("huge", r => Replace(r, "\"phone\":", "\"pad\":\"" + new string('p', 70_000) + "\",\"phone\":"));
     }
 
