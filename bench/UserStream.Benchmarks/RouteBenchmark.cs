@@ -188,7 +188,7 @@ public sealed class RouteBenchmark : IBenchmark
         {
             var record = records[i];
             Write("valid", record);
-            if (i < 200)
+            if (i < 400)
             {
                 var variant = variants[i % variants.Count];
                 Write(variant.Name, variant.Change(Copy(record)));
@@ -260,6 +260,22 @@ public sealed class RouteBenchmark : IBenchmark
         yield return ("escaped field name", r => Replace(r, "\"phone\":", "\"ph\\u006fne\":"));
         yield return ("comment", r => Replace(r, "\"nat\":", "/* c */\"nat\":"));
         yield return ("trailing comma", r => Replace(r, "\"nat\":", "\"q\":[1,],\"nat\":"));
+        yield return ("30 February", r => Replace(r, "\"dob\":{\"date\":\"", "\"dob\":{\"date\":\"1990-02-30T00:00:00.000Z\",\"x\":\""));
+        yield return ("leap day", r => Replace(r, "\"dob\":{\"date\":\"", "\"dob\":{\"date\":\"2000-02-29T23:59:59.999Z\",\"x\":\""));
+        yield return ("before 1900", r => Replace(r, "\"dob\":{\"date\":\"", "\"dob\":{\"date\":\"1899-12-31T23:59:59.999Z\",\"x\":\""));
+        yield return ("hour 24", r => Replace(r, "\"dob\":{\"date\":\"", "\"dob\":{\"date\":\"1990-01-01T24:00:00.000Z\",\"x\":\""));
+        yield return ("date with offset", r => Replace(r, "\"dob\":{\"date\":\"", "\"dob\":{\"date\":\"1990-01-01T01:30:00.000+02:00\",\"x\":\""));
+        yield return ("date only", r => Replace(r, "\"registered\":{\"date\":\"", "\"registered\":{\"date\":\"2010-05-06\",\"x\":\""));
+        yield return ("upper-case domain", r => Replace(r, "@", "@EXAMPLE.Org.x"));
+        yield return ("offset variants", r => Replace(r, "\"offset\":\"", "\"offset\":\" -0:00 \",\"x\":\""));
+        yield return ("offset one digit", r => Replace(r, "\"offset\":\"", "\"offset\":\"5:45\",\"x\":\""));
+        yield return ("offset 15", r => Replace(r, "\"offset\":\"", "\"offset\":\"+15:00\",\"x\":\""));
+        yield return ("offset arabic digits", r => Replace(r, "\"offset\":\"", "\"offset\":\"+\u0665:00\",\"x\":\""));
+        yield return ("blank names", r => Replace(r, "\"first\":\"", "\"first\":\"  \",\"x\":\""));
+        yield return ("no street", r => Replace(r, "\"street\":", "\"x\":"));
+        yield return ("C1 control", r => Replace(r, "\"last\":\"", "\"last\":\"\u0085"));
+        yield return ("DEL", r => Replace(r, "\"last\":\"", "\"last\":\"a\u007f"));
+        yield return ("run id with C1", r => { r.Message.Headers.SetString(PipelineHeaders.RunId, "run\u009f"); return r; });
         yield return ("huge", r => Replace(r, "\"phone\":", "\"pad\":\"" + new string('p', 70_000) + "\",\"phone\":"));
     }
 

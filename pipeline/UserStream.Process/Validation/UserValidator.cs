@@ -199,9 +199,9 @@ public sealed class UserValidator(ValidationOptions options)
 
     private (DateTimeOffset Date, Rejection? Error) CheckDate(string text, string path, DateTimeOffset now, TimeSpan skew)
     {
-        if (!DateTimeOffset.TryParseExact(
+        if (!TryParseUtcMilliseconds(text, out var date) && !DateTimeOffset.TryParseExact(
                 text, DateFormats, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out date))
         {
             return (default, new Rejection(DeadLetterCodes.InvalidDate, $"{path} '{Shorten(text)}' is not an ISO-8601 date"));
         }
@@ -217,6 +217,43 @@ public sealed class UserValidator(ValidationOptions options)
         }
 
         return (date, null);
+    }
+
+    /// <summary>
+    /// randomuser's form, <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>, read without the general parser: the value the first of
+    /// <see cref="DateFormats"/> gives it. False for anything else (the general parser decides).
+    /// </summary>
+    private static bool TryParseUtcMilliseconds(string text, out DateTimeOffset date)
+    {
+        date = default;
+        if (text.Length != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
+            || text[19] != '.' || text[23] != 'Z'
+            || !TryDigits(text.AsSpan(0, 4), out var year) || !TryDigits(text.AsSpan(5, 2), out var month) || !TryDigits(text.AsSpan(8, 2), out var day)
+            || !TryDigits(text.AsSpan(11, 2), out var hour) || !TryDigits(text.AsSpan(14, 2), out var minute)
+            || !TryDigits(text.AsSpan(17, 2), out var second) || !TryDigits(text.AsSpan(20, 3), out var millisecond)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        date = new DateTimeOffset(year, month, day, hour, minute, second, millisecond, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            value = value * 10 + (c - '0');
+        }
+
+        return true;
     }
 
     /// <summary>Input quoted in a reason, cut short (the reason header has a limit and the value is in the record anyway).</summary>
