@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace UserStream.Process.Enrichment;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace UserStream.Process.Enrichment;
 /// the enrichment (full name, age and band at processing time, nationality, email domain, normalised
 /// timezone offset, coordinates, digits-only phone, ingestion and processing times, run id).
 /// </summary>
-public static partial class UserEnricher
+public static class UserEnricher
 {
     public static EnrichedUser Enrich(RawUser user, RecordContext context, DateTimeOffset processedAt)
     {
@@ -30,7 +28,7 @@ public static partial class UserEnricher
             Age = age,
             AgeBand = AgeBands.Of(age),
             Nationality = user.Nationality,
-            EmailDomain = user.Email[(user.Email.LastIndexOf('@') + 1)..].ToLowerInvariant(),
+            EmailDomain = LowerInvariant(user.Email.AsSpan(user.Email.LastIndexOf('@') + 1)),
             TimezoneOffset = NormaliseOffset(user.TimezoneOffset),
             Latitude = user.Latitude,
             Longitude = user.Longitude,
@@ -65,40 +63,106 @@ public static partial class UserEnricher
     /// <summary>"+9:30" → "+09:30", "0:00" → "+00:00", "-3:30" → "-03:30"; null when absent or malformed.</summary>
     public static string? NormaliseOffset(string offset)
     {
-        var match = OffsetPattern().Match(offset.Trim());
-        if (!match.Success)
+        // The whole of the trimmed text: an optional sign, one or two ASCII digits, ':', two ASCII digits.
+        var text = offset.AsSpan().Trim();
+        var negative = false;
+        if (text.Length > 0 && text[0] is '+' or '-')
+        {
+            negative = text[0] == '-';
+            text = text[1..];
+        }
+
+        var colon = text.IndexOf(':');
+        if (colon is < 1 or > 2 || text.Length != colon + 3
+            || !IsAsciiDigits(text[..colon]) || !IsAsciiDigits(text[(colon + 1)..]))
         {
             return null;
         }
 
-        var hours = int.Parse(match.Groups["h"].ValueSpan, CultureInfo.InvariantCulture);
-        var minutes = int.Parse(match.Groups["m"].ValueSpan, CultureInfo.InvariantCulture);
+        var hours = int.Parse(text[..colon], CultureInfo.InvariantCulture);
+        var minutes = int.Parse(text[(colon + 1)..], CultureInfo.InvariantCulture);
         if (hours > 14 || minutes > 59)
         {
             return null;
         }
 
-        var sign = match.Groups["sign"].Value == "-" && (hours, minutes) != (0, 0) ? '-' : '+';
+        var sign = negative && (hours, minutes) != (0, 0) ? '-' : '+';
         return string.Create(CultureInfo.InvariantCulture, $"{sign}{hours:00}:{minutes:00}");
     }
 
     public static string Digits(string text)
     {
-        var digits = new StringBuilder(text.Length);
+        var count = 0;
         foreach (var c in text)
         {
             if (char.IsAsciiDigit(c))
             {
-                digits.Append(c);
+                count++;
             }
         }
 
-        return digits.ToString();
+        if (count == text.Length)
+        {
+            return text;
+        }
+
+        return string.Create(count, text, static (digits, text) =>
+        {
+            var at = 0;
+            foreach (var c in text)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    digits[at++] = c;
+                }
+            }
+        });
     }
 
-    private static string JoinNonBlank(string separator, params string[] parts) =>
-        string.Join(separator, parts.Where(p => !string.IsNullOrWhiteSpace(p)));
+    private static bool IsAsciiDigits(ReadOnlySpan<char> text) => !text.ContainsAnyExceptInRange('0', '9');
 
-    [GeneratedRegex(@"^(?<sign>[+-]?)(?<h>[0-9]{1,2}):(?<m>[0-9]{2})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
-    private static partial Regex OffsetPattern();
+    private static string LowerInvariant(ReadOnlySpan<char> text)
+    {
+        Span<char> lower = text.Length <= 256 ? stackalloc char[text.Length] : new char[text.Length];
+        text.ToLowerInvariant(lower);
+        return new string(lower);
+    }
+
+    /// <summary>The parts that are not blank, joined with <paramref name="separator"/> (string.Join of them).</summary>
+    private static string JoinNonBlank(string separator, params ReadOnlySpan<string> parts)
+    {
+        var length = 0;
+        var count = 0;
+        string? only = null;
+        foreach (var part in parts)
+        {
+            if (!string.IsNullOrWhiteSpace(part))
+            {
+                length += part.Length;
+                count++;
+                only = part;
+            }
+        }
+
+        if (count <= 1)
+        {
+            return only ?? "";
+        }
+
+        var joined = new StringBuilder(length + (count - 1) * separator.Length);
+        foreach (var part in parts)
+        {
+            if (!string.IsNullOrWhiteSpace(part))
+            {
+                if (joined.Length > 0)
+                {
+                    joined.Append(separator);
+                }
+
+                joined.Append(part);
+            }
+        }
+
+        return joined.ToString();
+    }
 }

@@ -33,7 +33,7 @@ public sealed partial class RecordRouter(
             return Reject(record, outcome.Rejection, context, now, activity);
         }
 
-        if (context.RunId is { } runId && (runId.Length > _options.Validation.MaxFieldLength || runId.Any(char.IsControl)))
+        if (context.RunId is { } runId && (runId.Length > _options.Validation.MaxFieldLength || runId.AsSpan().ContainsAny(FieldReader.ControlCharacters)))
         {
             return Reject(record, new Rejection(DeadLetterCodes.InvalidValue, $"header {PipelineHeaders.RunId} is not a printable id"), context, now, activity);
         }
@@ -78,11 +78,20 @@ public sealed partial class RecordRouter(
             }
         }
 
-        var key = outcome.User.Id.ToString("D");
+        var key = KeyOf(outcome.User.Id, record.Message.Key);
         using (KafkaTracing.StartSend(telemetry.Source, _options.OutputTopic, key, headers))
         {
             return new RoutedRecord(_options.OutputTopic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, null, context.IngestedAt);
         }
+    }
+
+    /// <summary>The id as the output's key (<c>D</c> form): the record's own key when it is written so already (as it normally is).</summary>
+    private static string KeyOf(Guid id, string? key)
+    {
+        Span<char> text = stackalloc char[36];
+        return id.TryFormat(text, out var length, "D") && length == text.Length && key is not null && text.SequenceEqual(key)
+            ? key
+            : id.ToString("D");
     }
 
     private RoutedRecord Reject(

@@ -7,10 +7,14 @@ namespace UserStream.Process.Validation;
 /// </summary>
 internal sealed class FieldReader(int maxFieldLength)
 {
+    /// <summary>The characters <see cref="char.IsControl(char)"/> holds (Unicode category Cc).</summary>
+    internal static readonly System.Buffers.SearchValues<char> ControlCharacters = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(c => (char)c), .. Enumerable.Range(0x7F, 0x21).Select(c => (char)c)]);
+
     public Rejection? Error { get; private set; }
 
     /// <summary>A nested object, or an undefined element when it is not given.</summary>
-    public JsonElement Object(JsonElement parent, string name, string path, bool required = false)
+    public JsonElement Object(JsonElement parent, ReadOnlySpan<byte> name, string path, bool required = false)
     {
         var value = Get(parent, name);
         switch (value.ValueKind)
@@ -31,7 +35,7 @@ internal sealed class FieldReader(int maxFieldLength)
     }
 
     /// <summary>A text field; empty when not given (or a missing_field error when required).</summary>
-    public string Text(JsonElement parent, string name, string path, bool required = false)
+    public string Text(JsonElement parent, ReadOnlySpan<byte> name, string path, bool required = false)
     {
         var value = Get(parent, name);
         switch (value.ValueKind)
@@ -52,7 +56,7 @@ internal sealed class FieldReader(int maxFieldLength)
     }
 
     /// <summary>A field sent as a string by some sources and a number by others (postcode, street number): as text.</summary>
-    public string TextOrNumber(JsonElement parent, string name, string path)
+    public string TextOrNumber(JsonElement parent, ReadOnlySpan<byte> name, string path)
     {
         var value = Get(parent, name);
         switch (value.ValueKind)
@@ -72,7 +76,7 @@ internal sealed class FieldReader(int maxFieldLength)
     }
 
     /// <summary>A coordinate (randomuser sends decimal strings), null when not given or empty.</summary>
-    public double? Coordinate(JsonElement parent, string name, string path, double limit)
+    public double? Coordinate(JsonElement parent, ReadOnlySpan<byte> name, string path, double limit)
     {
         var value = Get(parent, name);
         double number;
@@ -118,7 +122,7 @@ internal sealed class FieldReader(int maxFieldLength)
 
     public void Fail(string code, string reason) => Error ??= new Rejection(code, reason);
 
-    private JsonElement Get(JsonElement parent, string name) =>
+    private JsonElement Get(JsonElement parent, ReadOnlySpan<byte> name) =>
         Error is null && parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value) ? value : default;
 
     private string Checked(JsonElement value, string path)
@@ -135,13 +139,10 @@ internal sealed class FieldReader(int maxFieldLength)
             return TooLong(path);
         }
 
-        foreach (var c in text)
+        if (text.AsSpan().IndexOfAny(ControlCharacters) is var at and >= 0)
         {
-            if (char.IsControl(c))
-            {
-                Fail(DeadLetterCodes.InvalidValue, $"{path} contains control character U+{(int)c:X4}");
-                return "";
-            }
+            Fail(DeadLetterCodes.InvalidValue, $"{path} contains control character U+{(int)text[at]:X4}");
+            return "";
         }
 
         return text;

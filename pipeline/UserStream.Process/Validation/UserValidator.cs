@@ -25,6 +25,13 @@ public sealed class UserValidator(ValidationOptions options)
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
+    // The required top-level fields, by their names in RandomUserFields, as UTF-8 (what JsonElement compares).
+    private static readonly byte[] LoginField = Encoding.UTF8.GetBytes(RandomUserFields.Login);
+    private static readonly byte[] NameField = Encoding.UTF8.GetBytes(RandomUserFields.Name);
+    private static readonly byte[] EmailField = Encoding.UTF8.GetBytes(RandomUserFields.Email);
+    private static readonly byte[] DobField = Encoding.UTF8.GetBytes(RandomUserFields.Dob);
+    private static readonly byte[] RegisteredField = Encoding.UTF8.GetBytes(RandomUserFields.Registered);
+
     /// <summary>Validates one record at processing time <paramref name="now"/>.</summary>
     public ValidationOutcome Validate(string? key, byte[]? value, DateTimeOffset now)
     {
@@ -78,8 +85,8 @@ public sealed class UserValidator(ValidationOptions options)
     {
         var fields = new FieldReader(options.MaxFieldLength);
 
-        var login = fields.Object(root, RandomUserFields.Login, "login", required: true);
-        var uuid = fields.Text(login, "uuid", "login.uuid", required: true);
+        var login = fields.Object(root, LoginField, "login", required: true);
+        var uuid = fields.Text(login, "uuid"u8, "login.uuid", required: true);
         if (fields.Error is { } loginError)
         {
             return ValidationOutcome.Rejected(loginError);
@@ -100,37 +107,37 @@ public sealed class UserValidator(ValidationOptions options)
             return ValidationOutcome.Rejected(DeadLetterCodes.KeyMismatch, $"the record's key '{Shorten(key)}' is not its login.uuid {id}");
         }
 
-        var name = fields.Object(root, RandomUserFields.Name, "name", required: true);
-        var first = fields.Text(name, "first", "name.first", required: true);
-        var last = fields.Text(name, "last", "name.last", required: true);
-        var email = fields.Text(root, RandomUserFields.Email, "email", required: true);
-        var dobText = fields.Text(fields.Object(root, RandomUserFields.Dob, "dob", required: true), "date", "dob.date", required: true);
-        var registeredText = fields.Text(fields.Object(root, RandomUserFields.Registered, "registered", required: true), "date", "registered.date", required: true);
+        var name = fields.Object(root, NameField, "name", required: true);
+        var first = fields.Text(name, "first"u8, "name.first", required: true);
+        var last = fields.Text(name, "last"u8, "name.last", required: true);
+        var email = fields.Text(root, EmailField, "email", required: true);
+        var dobText = fields.Text(fields.Object(root, DobField, "dob", required: true), "date"u8, "dob.date", required: true);
+        var registeredText = fields.Text(fields.Object(root, RegisteredField, "registered", required: true), "date"u8, "registered.date", required: true);
 
-        var gender = fields.Text(root, "gender", "gender");
-        var location = fields.Object(root, "location", "location");
-        var street = fields.Object(location, "street", "location.street");
-        var streetNumber = fields.TextOrNumber(street, "number", "location.street.number");
-        var streetName = fields.Text(street, "name", "location.street.name");
-        var city = fields.Text(location, "city", "location.city");
-        var state = fields.Text(location, "state", "location.state");
-        var country = fields.Text(location, "country", "location.country");
-        var postCode = fields.TextOrNumber(location, "postcode", "location.postcode");
-        var coordinates = fields.Object(location, "coordinates", "location.coordinates");
-        var latitude = fields.Coordinate(coordinates, "latitude", "location.coordinates.latitude", 90);
-        var longitude = fields.Coordinate(coordinates, "longitude", "location.coordinates.longitude", 180);
-        var offset = fields.Text(fields.Object(location, "timezone", "location.timezone"), "offset", "location.timezone.offset");
-        var username = fields.Text(login, "username", "login.username");
-        var phone = fields.Text(root, "phone", "phone");
-        var picture = fields.Text(fields.Object(root, "picture", "picture"), "medium", "picture.medium");
-        var nationality = fields.Text(root, "nat", "nat");
+        var gender = fields.Text(root, "gender"u8, "gender");
+        var location = fields.Object(root, "location"u8, "location");
+        var street = fields.Object(location, "street"u8, "location.street");
+        var streetNumber = fields.TextOrNumber(street, "number"u8, "location.street.number");
+        var streetName = fields.Text(street, "name"u8, "location.street.name");
+        var city = fields.Text(location, "city"u8, "location.city");
+        var state = fields.Text(location, "state"u8, "location.state");
+        var country = fields.Text(location, "country"u8, "location.country");
+        var postCode = fields.TextOrNumber(location, "postcode"u8, "location.postcode");
+        var coordinates = fields.Object(location, "coordinates"u8, "location.coordinates");
+        var latitude = fields.Coordinate(coordinates, "latitude"u8, "location.coordinates.latitude", 90);
+        var longitude = fields.Coordinate(coordinates, "longitude"u8, "location.coordinates.longitude", 180);
+        var offset = fields.Text(fields.Object(location, "timezone"u8, "location.timezone"), "offset"u8, "location.timezone.offset");
+        var username = fields.Text(login, "username"u8, "login.username");
+        var phone = fields.Text(root, "phone"u8, "phone");
+        var picture = fields.Text(fields.Object(root, "picture"u8, "picture"), "medium"u8, "picture.medium");
+        var nationality = fields.Text(root, "nat"u8, "nat");
 
         // Types of the fields the stage does not use, so that a wrong type anywhere known is caught.
-        fields.Text(name, "title", "name.title");
-        fields.Text(root, "cell", "cell");
-        var idDocument = fields.Object(root, "id", "id");
-        fields.Text(idDocument, "name", "id.name");
-        fields.Text(idDocument, "value", "id.value");
+        fields.Text(name, "title"u8, "name.title");
+        fields.Text(root, "cell"u8, "cell");
+        var idDocument = fields.Object(root, "id"u8, "id");
+        fields.Text(idDocument, "name"u8, "id.name");
+        fields.Text(idDocument, "value"u8, "id.value");
 
         if (fields.Error is { } fieldError)
         {
@@ -192,9 +199,9 @@ public sealed class UserValidator(ValidationOptions options)
 
     private (DateTimeOffset Date, Rejection? Error) CheckDate(string text, string path, DateTimeOffset now, TimeSpan skew)
     {
-        if (!DateTimeOffset.TryParseExact(
+        if (!TryParseUtcMilliseconds(text, out var date) && !DateTimeOffset.TryParseExact(
                 text, DateFormats, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out date))
         {
             return (default, new Rejection(DeadLetterCodes.InvalidDate, $"{path} '{Shorten(text)}' is not an ISO-8601 date"));
         }
@@ -210,6 +217,43 @@ public sealed class UserValidator(ValidationOptions options)
         }
 
         return (date, null);
+    }
+
+    /// <summary>
+    /// randomuser's form, <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>, read without the general parser: the value the first of
+    /// <see cref="DateFormats"/> gives it. False for anything else (the general parser decides).
+    /// </summary>
+    private static bool TryParseUtcMilliseconds(string text, out DateTimeOffset date)
+    {
+        date = default;
+        if (text.Length != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
+            || text[19] != '.' || text[23] != 'Z'
+            || !TryDigits(text.AsSpan(0, 4), out var year) || !TryDigits(text.AsSpan(5, 2), out var month) || !TryDigits(text.AsSpan(8, 2), out var day)
+            || !TryDigits(text.AsSpan(11, 2), out var hour) || !TryDigits(text.AsSpan(14, 2), out var minute)
+            || !TryDigits(text.AsSpan(17, 2), out var second) || !TryDigits(text.AsSpan(20, 3), out var millisecond)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        date = new DateTimeOffset(year, month, day, hour, minute, second, millisecond, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            value = value * 10 + (c - '0');
+        }
+
+        return true;
     }
 
     /// <summary>Input quoted in a reason, cut short (the reason header has a limit and the value is in the record anyway).</summary>

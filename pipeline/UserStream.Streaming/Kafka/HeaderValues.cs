@@ -10,18 +10,86 @@ public static class HeaderValues
             : null;
 
     /// <summary>Replaces header <paramref name="key"/> with <paramref name="value"/>.</summary>
-    public static Headers SetString(this Headers headers, string key, string value)
+    public static Headers SetString(this Headers headers, string key, string value) =>
+        headers.Replace(key, Encoding.UTF8.GetBytes(value));
+
+    public static DateTimeOffset? GetTimestamp(this Headers? headers, string key)
     {
-        headers.Remove(key);
-        headers.Add(key, Encoding.UTF8.GetBytes(value));
+        if (headers is null || !headers.TryGetLastBytes(key, out var bytes) || bytes is null)
+        {
+            return null;
+        }
+
+        if (TryParseUtcRoundTrip(bytes, out var utc))
+        {
+            return utc;
+        }
+
+        return DateTimeOffset.TryParse(Encoding.UTF8.GetString(bytes), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value)
+            ? value
+            : null;
+    }
+
+    /// <summary>The value as round-trip text (<c>O</c>) of its UTC time, e.g. <c>2026-01-02T03:04:05.6780000Z</c>.</summary>
+    public static Headers SetTimestamp(this Headers headers, string key, DateTimeOffset value)
+    {
+        Span<byte> text = stackalloc byte[64];
+        return value.UtcDateTime.TryFormat(text, out var length, "O", CultureInfo.InvariantCulture)
+            ? headers.Replace(key, text[..length].ToArray())
+            : headers.SetString(key, value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Removes every header <paramref name="key"/> (when there is one), then adds <paramref name="value"/>.</summary>
+    private static Headers Replace(this Headers headers, string key, byte[] value)
+    {
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (headers[i].Key == key)
+            {
+                headers.Remove(key);
+                break;
+            }
+        }
+
+        headers.Add(key, value);
         return headers;
     }
 
-    public static DateTimeOffset? GetTimestamp(this Headers? headers, string key) =>
-        DateTimeOffset.TryParse(headers.GetString(key), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value)
-            ? value
-            : null;
+    /// <summary>
+    /// The form <see cref="SetTimestamp"/> writes (<c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>, what every stage sends), read
+    /// without the general parser: the same value <see cref="DateTimeOffset.TryParse(string, IFormatProvider, DateTimeStyles, out DateTimeOffset)"/>
+    /// gives it. False for anything else (the general parser decides).
+    /// </summary>
+    private static bool TryParseUtcRoundTrip(ReadOnlySpan<byte> text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text.Length != 28 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
+            || text[19] != '.' || text[27] != 'Z'
+            || !TryDigits(text[..4], out var year) || !TryDigits(text[5..7], out var month) || !TryDigits(text[8..10], out var day)
+            || !TryDigits(text[11..13], out var hour) || !TryDigits(text[14..16], out var minute) || !TryDigits(text[17..19], out var second)
+            || !TryDigits(text[20..27], out var fraction)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
 
-    public static Headers SetTimestamp(this Headers headers, string key, DateTimeOffset value) =>
-        headers.SetString(key, value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        value = new DateTimeOffset(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(fraction));
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<byte> text, out int value)
+    {
+        value = 0;
+        foreach (var b in text)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            value = value * 10 + (b - '0');
+        }
+
+        return true;
+    }
 }

@@ -44,6 +44,12 @@ public static class KafkaTracing
     /// </summary>
     public static Activity? StartProcess(ActivitySource source, ConsumeResult<string, byte[]> record, string? consumerGroup = null)
     {
+        // Nobody listens: no activity would start, so nothing to read from the headers or to name (the common case).
+        if (!source.HasListeners())
+        {
+            return null;
+        }
+
         var activity = source.StartActivity($"process {record.Topic}", ActivityKind.Consumer, Extract(record.Message.Headers));
         if (activity is { IsAllDataRequested: true })
         {
@@ -68,7 +74,7 @@ public static class KafkaTracing
     /// </summary>
     public static Activity? StartSend(ActivitySource source, string topic, string? key, Headers headers, ActivityContext parent = default)
     {
-        var activity = source.StartActivity($"send {topic}", ActivityKind.Producer, parent);
+        var activity = source.HasListeners() ? source.StartActivity($"send {topic}", ActivityKind.Producer, parent) : null;
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", "kafka");
