@@ -1,12 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using UserStream.Contracts;
 using UserStream.Ingest.Sources;
 using UserStream.Ingest.Sources.Generator;
 using UserStream.Process;
@@ -94,36 +90,16 @@ public sealed class RouteBenchmark : IBenchmark
         });
         Measure("  UserEnricher.Enrich", records.Count, rounds, i => UserEnricher.Enrich(users[i], contexts[i], Now));
         Measure("  EnrichedUserJson.Serialize", records.Count, rounds, i => EnrichedUserJson.Serialize(enriched[i]));
-        Measure("  headers out + key", records.Count, rounds, i => OutputHeaders(records[i], contexts[i], users[i]));
+        Measure("  headers out + key", records.Count, rounds, i =>
+        {
+            _ = RecordRouter.OutputHeaders(records[i], contexts[i], traced: false);
+            _ = RecordRouter.KeyOf(users[i].Id, records[i].Message.Key);
+        });
         Measure("  activities (process + send)", records.Count, rounds, i =>
         {
             using var process = KafkaTracing.StartProcess(source, records[i], rig.Options.ConsumerGroup);
             using var send = KafkaTracing.StartSend(source, rig.Options.OutputTopic, records[i].Message.Key, new Headers());
         });
-    }
-
-    /// <summary>The output record's headers as <see cref="RecordRouter.Route"/> writes them (no listener: the traceparent copied), and its key.</summary>
-    private static (Headers, string) OutputHeaders(ConsumeResult<string, byte[]> record, RecordContext context, RawUser user)
-    {
-        var headers = new Headers()
-            .SetString(PipelineHeaders.SchemaVersion, EnrichedUser.CurrentSchemaVersion.ToString(CultureInfo.InvariantCulture))
-            .SetTimestamp(PipelineHeaders.IngestedAt, context.IngestedAt);
-        if (context.RunId is not null)
-        {
-            headers.SetString(PipelineHeaders.RunId, context.RunId);
-        }
-
-        if (context.Source is not null)
-        {
-            headers.SetString(PipelineHeaders.Source, context.Source);
-        }
-
-        if (record.Message.Headers.GetString(PipelineHeaders.TraceParent) is { } traceParent)
-        {
-            headers.SetString(PipelineHeaders.TraceParent, traceParent);
-        }
-
-        return (headers, user.Id.ToString("D"));
     }
 
     private static System.Text.Json.JsonDocument JsonDocumentParse(byte[] value, int maxDepth) =>

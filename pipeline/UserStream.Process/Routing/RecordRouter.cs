@@ -55,6 +55,21 @@ public sealed partial class RecordRouter(
             return Reject(record, new Rejection(DeadLetterCodes.TooLarge, $"the enriched record would be {value.Length} bytes"), context, now, activity);
         }
 
+        var headers = OutputHeaders(record, context, traced: activity is not null);
+        var key = KeyOf(outcome.User.Id, record.Message.Key);
+        using (KafkaTracing.StartSend(telemetry.Source, _options.OutputTopic, key, headers))
+        {
+            return new RoutedRecord(_options.OutputTopic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, null, context.IngestedAt);
+        }
+    }
+
+    /// <summary>
+    /// The enriched record's headers: schema version, ingestion time, run and source when known; when this stage does
+    /// not trace (<paramref name="traced"/> false: no listener), the record's own trace context passed on, so its trace
+    /// still continues downstream (a traced send writes its own).
+    /// </summary>
+    internal static Headers OutputHeaders(ConsumeResult<string, byte[]> record, RecordContext context, bool traced)
+    {
         var headers = new Headers()
             .SetString(PipelineHeaders.SchemaVersion, EnrichedUser.CurrentSchemaVersion.ToString(CultureInfo.InvariantCulture))
             .SetTimestamp(PipelineHeaders.IngestedAt, context.IngestedAt);
@@ -68,8 +83,7 @@ public sealed partial class RecordRouter(
             headers.SetString(PipelineHeaders.Source, context.Source);
         }
 
-        // Not traced here (no listener): pass the record's own context on, so its trace still continues downstream.
-        if (activity is null && record.Message.Headers.GetString(PipelineHeaders.TraceParent) is { } traceParent)
+        if (!traced && record.Message.Headers.GetString(PipelineHeaders.TraceParent) is { } traceParent)
         {
             headers.SetString(PipelineHeaders.TraceParent, traceParent);
             if (record.Message.Headers.GetString(PipelineHeaders.TraceState) is { } traceState)
@@ -78,15 +92,11 @@ public sealed partial class RecordRouter(
             }
         }
 
-        var key = KeyOf(outcome.User.Id, record.Message.Key);
-        using (KafkaTracing.StartSend(telemetry.Source, _options.OutputTopic, key, headers))
-        {
-            return new RoutedRecord(_options.OutputTopic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, null, context.IngestedAt);
-        }
+        return headers;
     }
 
     /// <summary>The id as the output's key (<c>D</c> form): the record's own key when it is written so already (as it normally is).</summary>
-    private static string KeyOf(Guid id, string? key)
+    internal static string KeyOf(Guid id, string? key)
     {
         Span<char> text = stackalloc char[36];
         return id.TryFormat(text, out var length, "D") && length == text.Length && key is not null && text.SequenceEqual(key)
