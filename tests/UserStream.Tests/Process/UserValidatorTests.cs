@@ -153,6 +153,41 @@ public sealed class UserValidatorTests
         Assert.Equal("invalid_date", _validator.Validate(id.ToString(), RandomUserJson.Bytes(tomorrow), Now).Rejection?.Code);
     }
 
+    /// <summary>Dates in randomuser's own form (<c>yyyy-MM-ddTHH:mm:ss.fffZ</c>, read by a fast path) that do not exist.</summary>
+    [Theory]
+    [InlineData("1990-02-30T00:00:00.000Z")]
+    [InlineData("1991-02-29T12:00:00.000Z")]
+    [InlineData("1990-04-31T00:00:00.000Z")]
+    [InlineData("1990-01-01T24:00:00.000Z")]
+    [InlineData("1990-01-01T00:60:00.000Z")]
+    [InlineData("1990-13-01T00:00:00.000Z")]
+    [InlineData("1990-00-01T00:00:00.000Z")]
+    public void A_date_that_does_not_exist_is_an_invalid_date(string date)
+    {
+        var id = Guid.NewGuid();
+        var user = RandomUserJson.With(RandomUserJson.Create(id), u => u["dob"]!["date"] = date);
+
+        var outcome = _validator.Validate(id.ToString(), RandomUserJson.Bytes(user), Now);
+
+        Assert.Equal("invalid_date", outcome.Rejection?.Code);
+    }
+
+    /// <summary>Dates in randomuser's own form read to the millisecond, leap days included.</summary>
+    [Theory]
+    [InlineData("2000-02-29T23:59:59.999Z")]
+    [InlineData("1900-01-01T00:00:00.000Z")]
+    [InlineData("2024-12-31T07:08:09.010Z")]
+    public void A_date_in_randomuser_s_form_reads_to_the_millisecond(string date)
+    {
+        var id = Guid.NewGuid();
+        var user = RandomUserJson.With(RandomUserJson.Create(id), u => u["dob"]!["date"] = date);
+
+        var read = Accept(id, user);
+
+        Assert.Equal(DateTimeOffset.Parse(date, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), read.Dob);
+        Assert.Equal(TimeSpan.Zero, read.Dob.Offset);
+    }
+
     [Theory]
     [MemberData(nameof(BadInputNames))]
     public void A_bad_record_is_rejected_with_its_code_and_a_reason(string name)
