@@ -80,10 +80,11 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
         Assert.Equal(users, stored);
         Assert.False(string.IsNullOrEmpty(run.TraceId), "POST /runs gave no trace id");
 
-        // Spans are exported in batches: wait until every stage's spans of this run's trace have arrived.
+        // Spans are exported in batches, each process on its own schedule: wait until every stage's spans of this run's
+        // trace have arrived and so has the parent of every span (a child can be exported before its parent).
         var spans = await Eventually.Async(
             _ => Task.FromResult(pipeline.Otlp.Spans.Where(s => s.TraceId == run.TraceId).ToList()),
-            collected => stages.All(stage => collected.Count(s => s.Service == stage) >= users),
+            collected => stages.All(stage => collected.Count(s => s.Service == stage) >= users) && EveryParentArrived(collected),
             Patience, Eventually.WholeAppInterval,
             ct);
 
@@ -242,4 +243,10 @@ public sealed partial class ExistingInfrastructureTests(ExistingInfrastructureAp
 
     [GeneratedRegex(@"(processor-\S+) processing group")]
     private static partial Regex TransactionalId();
+
+    private static bool EveryParentArrived(IReadOnlyCollection<ReceivedSpan> spans)
+    {
+        var ids = spans.Select(s => s.SpanId).ToHashSet(StringComparer.Ordinal);
+        return spans.All(s => string.IsNullOrEmpty(s.ParentSpanId) || ids.Contains(s.ParentSpanId));
+    }
 }
