@@ -304,11 +304,7 @@ public sealed class PipelineBenchmark : IBenchmark
         return (Median(all.Select(r => r.Stage)), Median(all.Select(r => r.PassThrough)));
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    private static double Median(IEnumerable<double> values) => Statistics.Median(values);
 
     /// <summary>What one scenario measured, for the summary file.</summary>
     private sealed record Figures(double OfferedPerSecond, double UsersPerSecond, double P50Ms, double P95Ms, double P99Ms);

@@ -4,8 +4,9 @@ namespace UserStream.Benchmarks;
 /// Throughput of the process stage (validate, enrich, exactly-once transactions, dead-lettering) against
 /// a plain consume→produce pass-through of the same records on the same mock cluster (see
 /// <see cref="ProcessThroughput"/>). Options: --records N (default 50000), --partitions P (default 6), --max-count N and
-/// --idle-wait-ms N (the batch limits, default the services'), --repeat N (default 1; the first measurement of a fresh
-/// process includes JIT warm-up).
+/// --idle-wait-ms N (the batch limits, default the services'), --repeat N (default 1), --warmup N (default 1: comparisons
+/// run first and not counted, because a fresh process's first one includes JIT warm-up and the stage runs before the
+/// pass-through). With more than one repeat it prints the medians.
 /// </summary>
 public sealed class ProcessBenchmark : IBenchmark
 {
@@ -20,11 +21,32 @@ public sealed class ProcessBenchmark : IBenchmark
         var limits = new UserStream.Streaming.Kafka.BatchLimits();
         limits.MaxCount = Option(args, "--max-count", limits.MaxCount);
         limits.IdleWait = TimeSpan.FromMilliseconds(Option(args, "--idle-wait-ms", (int)limits.IdleWait.TotalMilliseconds));
+        for (var warmup = Option(args, "--warmup", 1); warmup > 0; warmup--)
+        {
+            Console.WriteLine("(warm-up, not counted)");
+            await CompareAsync(records, partitions, limits, cancellationToken);
+        }
+
+        var measured = new List<(double Stage, double PassThrough)>();
         for (var repeat = Option(args, "--repeat", 1); repeat > 0; repeat--)
         {
-            await using var cluster = await MockKafkaCluster.StartAsync();
-            await ProcessThroughput.CompareAsync(cluster, records, partitions, cancellationToken, limits);
+            measured.Add(await CompareAsync(records, partitions, limits, cancellationToken));
         }
+
+        if (measured.Count > 1)
+        {
+            Console.WriteLine(
+                $"median of {measured.Count}: stage {Statistics.Median(measured.Select(m => m.Stage)):N0} records/s, pass-through " +
+                $"{Statistics.Median(measured.Select(m => m.PassThrough)):N0}, share {Statistics.Median(measured.Select(m => m.Stage / m.PassThrough)):P0} " +
+                $"(per repeat: {string.Join(", ", measured.Select(m => (m.Stage / m.PassThrough).ToString("P0", CultureInfo.InvariantCulture)))})");
+        }
+    }
+
+    private static async Task<(double Stage, double PassThrough)> CompareAsync(
+        int records, int partitions, UserStream.Streaming.Kafka.BatchLimits limits, CancellationToken cancellationToken)
+    {
+        await using var cluster = await MockKafkaCluster.StartAsync();
+        return await ProcessThroughput.CompareAsync(cluster, records, partitions, cancellationToken, limits);
     }
 
     private static int Option(string[] args, string name, int fallback)
