@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+
 namespace UserStream.Streaming.Kafka;
 
 /// <summary>Reads and writes the pipeline's text headers (UTF-8).</summary>
@@ -56,40 +58,15 @@ public static class HeaderValues
     }
 
     /// <summary>
-    /// The form <see cref="SetTimestamp"/> writes (<c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>, what every stage sends), read
-    /// without the general parser: the same value <see cref="DateTimeOffset.TryParse(string, IFormatProvider, DateTimeStyles, out DateTimeOffset)"/>
-    /// gives it. False for anything else (the general parser decides).
+    /// The form <see cref="SetTimestamp"/> writes (<c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>, what every stage sends), read by
+    /// the platform's UTF-8 parser of that round-trip form instead of the general one: the same value
+    /// <see cref="DateTimeOffset.TryParse(string, IFormatProvider, DateTimeStyles, out DateTimeOffset)"/> gives it.
+    /// False for anything else (the general parser decides).
     /// </summary>
     private static bool TryParseUtcRoundTrip(ReadOnlySpan<byte> text, out DateTimeOffset value)
     {
         value = default;
-        if (text.Length != 28 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':'
-            || text[19] != '.' || text[27] != 'Z'
-            || !TryDigits(text[..4], out var year) || !TryDigits(text[5..7], out var month) || !TryDigits(text[8..10], out var day)
-            || !TryDigits(text[11..13], out var hour) || !TryDigits(text[14..16], out var minute) || !TryDigits(text[17..19], out var second)
-            || !TryDigits(text[20..27], out var fraction)
-            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
-        {
-            return false;
-        }
-
-        value = new DateTimeOffset(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(fraction));
-        return true;
-    }
-
-    private static bool TryDigits(ReadOnlySpan<byte> text, out int value)
-    {
-        value = 0;
-        foreach (var b in text)
-        {
-            if (b is < (byte)'0' or > (byte)'9')
-            {
-                return false;
-            }
-
-            value = value * 10 + (b - '0');
-        }
-
-        return true;
+        return text.Length == 28 && text[^1] == 'Z'
+            && Utf8Parser.TryParse(text, out value, out var consumed, 'O') && consumed == text.Length;
     }
 }
