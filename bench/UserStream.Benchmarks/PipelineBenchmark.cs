@@ -42,13 +42,13 @@ public sealed class PipelineBenchmark : IBenchmark
 
     public async Task RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var rate = Option(args, "--rate", 1_000);
-        var seconds = Option(args, "--seconds", 15);
-        var fullSpeed = Option(args, "--records", 100_000);
-        var processRecords = Option(args, "--process-records", 50_000);
-        var memoryRecords = Option(args, "--memory-records", 60_000);
-        var partitions = Option(args, "--partitions", 6);
-        var repeatCount = Option(args, "--repeat", 3);
+        var rate = BenchmarkArgs.Int(args, "--rate", 1_000);
+        var seconds = BenchmarkArgs.Int(args, "--seconds", 15);
+        var fullSpeed = BenchmarkArgs.Int(args, "--records", 100_000);
+        var processRecords = BenchmarkArgs.Int(args, "--process-records", 50_000);
+        var memoryRecords = BenchmarkArgs.Int(args, "--memory-records", 60_000);
+        var partitions = BenchmarkArgs.Int(args, "--partitions", 6);
+        var repeatCount = BenchmarkArgs.Int(args, "--repeat", 3);
         var total = Stopwatch.StartNew();
         Console.WriteLine($"machine: {Machine()}; PostgreSQL {await ServerVersionAsync()}; mock Kafka cluster of 3 brokers, {partitions} partitions per topic");
 
@@ -479,11 +479,6 @@ public sealed class PipelineBenchmark : IBenchmark
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     /// <summary>When the store confirmed each user's row (UTC), from the end of the sink's per-record <c>store write</c> spans.</summary>
     private sealed class StoreWrites : IDisposable

@@ -16,19 +16,19 @@ public sealed class ProcessBenchmark : IBenchmark
 
     public async Task RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var records = Option(args, "--records", 50_000);
-        var partitions = Option(args, "--partitions", 6);
+        var records = BenchmarkArgs.Int(args, "--records", 50_000);
+        var partitions = BenchmarkArgs.Int(args, "--partitions", 6);
         var limits = new UserStream.Streaming.Kafka.BatchLimits();
-        limits.MaxCount = Option(args, "--max-count", limits.MaxCount);
-        limits.IdleWait = TimeSpan.FromMilliseconds(Option(args, "--idle-wait-ms", (int)limits.IdleWait.TotalMilliseconds));
-        for (var warmup = Option(args, "--warmup", 1); warmup > 0; warmup--)
+        limits.MaxCount = BenchmarkArgs.Int(args, "--max-count", limits.MaxCount);
+        limits.IdleWait = TimeSpan.FromMilliseconds(BenchmarkArgs.Int(args, "--idle-wait-ms", (int)limits.IdleWait.TotalMilliseconds));
+        for (var warmup = BenchmarkArgs.Int(args, "--warmup", 1); warmup > 0; warmup--)
         {
             Console.WriteLine("(warm-up, not counted)");
             await CompareAsync(records, partitions, limits, cancellationToken);
         }
 
         var measured = new List<(double Stage, double PassThrough)>();
-        for (var repeat = Option(args, "--repeat", 1); repeat > 0; repeat--)
+        for (var repeat = BenchmarkArgs.Int(args, "--repeat", 1); repeat > 0; repeat--)
         {
             measured.Add(await CompareAsync(records, partitions, limits, cancellationToken));
         }
@@ -47,11 +47,5 @@ public sealed class ProcessBenchmark : IBenchmark
     {
         await using var cluster = await MockKafkaCluster.StartAsync();
         return await ProcessThroughput.CompareAsync(cluster, records, partitions, cancellationToken, limits);
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -38,18 +38,18 @@ public sealed class RouteBenchmark : IBenchmark
 
     public Task RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var count = Option(args, "--records", 20_000);
-        var rounds = Option(args, "--rounds", 5);
-        var at = Array.IndexOf(args, "--dump");
+        var count = BenchmarkArgs.Int(args, "--records", 20_000);
+        var rounds = BenchmarkArgs.Int(args, "--rounds", 5);
+        var dump = BenchmarkArgs.Text(args, "--dump");
         var records = Records(count);
         Console.WriteLine(
             $"{records.Count} generated users (avg {records.Average(r => r.Message.Value.Length):F0} B) with the ingestor's headers and a traceparent; " +
             $"{rounds} rounds after a warm-up; GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}");
 
         using var rig = new Rig();
-        if (at >= 0 && at + 1 < args.Length)
+        if (dump is not null)
         {
-            Dump(rig.Router, records, args[at + 1]);
+            Dump(rig.Router, records, dump);
             return Task.CompletedTask;
         }
 
@@ -311,11 +311,6 @@ public sealed class RouteBenchmark : IBenchmark
         },
     };
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     /// <summary>
     /// CPU time of the calling thread (Linux <c>CLOCK_THREAD_CPUTIME_ID</c>): unlike the wall time, it leaves out the
