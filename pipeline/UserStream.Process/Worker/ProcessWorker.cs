@@ -4,8 +4,9 @@ namespace UserStream.Process.Worker;
 
 /// <summary>
 /// The stage's loop: batch after batch, route every record (enriched or dead letter) and commit the batch
-/// exactly once through a <see cref="TransactionalSession"/>. A failed run (fenced producer, broker gone
-/// for longer than the operation timeout...) is restarted by <see cref="StreamingWorker"/> with backoff,
+/// exactly once through a <see cref="TransactionalSession"/>. While a batch's transaction commits, the next batch
+/// is consumed and routed; its transaction starts once the one before has ended. A failed run (fenced producer,
+/// broker gone for longer than the operation timeout...) is restarted by <see cref="StreamingWorker"/> with backoff,
 /// with new clients resuming from the committed offsets. Stopping finishes and commits the batch in hand.
 /// </summary>
 internal sealed partial class ProcessWorker(
@@ -18,9 +19,6 @@ internal sealed partial class ProcessWorker(
     ILogger<ProcessWorker> logger) : StreamingWorker(logger, health)
 {
     public const string Name = "processor";
-
-    /// <summary>Batches of at least this many records are routed on all cores.</summary>
-    private const int ParallelRoutingFrom = 64;
 
     private static readonly TimeSpan FirstAbortPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestAbortPause = TimeSpan.FromSeconds(5);
@@ -43,56 +41,46 @@ internal sealed partial class ProcessWorker(
                 Health.Lag(session.Lag());
             }
 
-            var batch = session.NextBatch(stoppingToken);
-            if (batch.Count == 0)
-            {
-                continue;
-            }
+            // Each record is validated, enriched and routed as it is consumed, while the rest of the batch is fetched.
+            var (batch, records) = session.NextBatch(record => router.Route(record, time.GetUtcNow()), stoppingToken);
 
-            var records = Route(batch);
-
-            if (session.Commit(batch, records))
+            // The previous batch's transaction has been committing meanwhile; this one's starts when it has ended.
+            var settling = session.InFlight;
+            if (!session.Settle(consumedSince: batch))
             {
-                abortsInARow = 0;
-                Health.Progressed();
-                metrics.BatchCommitted(records, time.GetUtcNow());
-                var rejected = records.Count(r => r.IsRejected);
-                LogCommitted(logger, session.TransactionalId, batch.Count, rejected);
-            }
-            else
-            {
-                // Redone from the committed offsets; pause a little longer each time the redo fails too.
+                // Both batches are redone from the committed offsets; pause a little longer each time the redo fails too.
                 metrics.TransactionAborted();
                 abortsInARow++;
                 stoppingToken.WaitHandle.WaitOne(Backoff.After(abortsInARow, FirstAbortPause, LongestAbortPause));
+                continue;
             }
+
+            if (settling)
+            {
+                abortsInARow = 0;
+            }
+
+            if (batch.Count > 0)
+            {
+                var transactionalId = session.TransactionalId;
+                session.StartCommit(batch, records, () =>
+                {
+                    Health.Progressed();
+                    metrics.BatchCommitted(records, time.GetUtcNow());
+                    var rejected = records.Count(r => r.IsRejected);
+                    LogCommitted(logger, transactionalId, batch.Count, rejected);
+                });
+            }
+        }
+
+        // The last batch's transaction (drained on stopping); if it aborted, the partitions' next owner redoes it.
+        if (!session.Settle())
+        {
+            metrics.TransactionAborted();
         }
 
         session.Close();
         LogStopped(logger, session.TransactionalId);
-    }
-
-    /// <summary>
-    /// Validates, enriches and routes the batch, record by record in order; a large batch (at full speed) is spread
-    /// over the cores, each record still routed on its own and kept in its place, so the transaction produces them in
-    /// the order they were consumed. A small one (low load) stays on this thread: no hand-over adds to its latency.
-    /// </summary>
-    private RoutedRecord[] Route(MessageBatch batch)
-    {
-        var records = new RoutedRecord[batch.Count];
-        if (batch.Count < ParallelRoutingFrom || Environment.ProcessorCount == 1)
-        {
-            for (var i = 0; i < batch.Count; i++)
-            {
-                records[i] = router.Route(batch[i], time.GetUtcNow());
-            }
-        }
-        else
-        {
-            Parallel.For(0, batch.Count, i => records[i] = router.Route(batch[i], time.GetUtcNow()));
-        }
-
-        return records;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{TransactionalId} processing group {Group}: {Input} -> {Output}, rejects -> {DeadLetter}")]

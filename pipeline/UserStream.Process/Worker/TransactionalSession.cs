@@ -5,17 +5,14 @@ namespace UserStream.Process.Worker;
 /// <summary>
 /// One processor instance's Kafka clients and the exactly-once protocol between them: consume a batch
 /// (read-committed, no transaction open), then in one transaction produce every output record and dead
-/// letter, send the batch's consumed offsets, and commit. A batch whose transaction aborts is redone
-/// from the committed offsets; a batch whose partitions were revoked while it was gathered loses their
-/// records (the partitions' new owner reads them from the committed offsets).
+/// letter, send the batch's consumed offsets, and commit. The transaction runs on the session's own thread
+/// (<see cref="StartCommit"/>), so that the next batch is consumed and routed while it commits; the next
+/// transaction begins only when this one has ended (<see cref="Settle"/>), so batches commit one after the other,
+/// in order. A batch whose transaction aborts is redone from the committed offsets, together with the batch
+/// consumed meanwhile; a batch whose partitions were revoked while it was gathered loses their records (the
+/// partitions' new owner reads them from the committed offsets). A revocation waits for the transaction in
+/// flight, so the partitions move only with their offsets committed (or the transaction aborted).
 /// </summary>
-/// <remarks>
-/// Creating a session initialises the transactional producer <c>processor-{InstanceId}</c>, which fences
-/// any earlier producer with that id and has the broker abort the transaction it left open, before the
-/// consumer joins the group as the static member <c>processor-{InstanceId}</c> (taking a crashed
-/// predecessor's place at once). A fatal error (fenced, ...) propagates: the owner disposes the session and
-/// opens a new one, which resumes from the committed offsets.
-/// </remarks>
 internal sealed partial class TransactionalSession : IDisposable
 {
     private readonly ProcessOptions _options;
@@ -25,6 +22,8 @@ internal sealed partial class TransactionalSession : IDisposable
     private readonly List<TopicPartition> _revoked = [];
     private readonly ResiliencePipeline _produceRetry = Backoff.WhileLocalQueueFull("processor-produce", TimeSpan.FromMilliseconds(10)).ToPipeline(TimeProvider.System);
     private readonly ResiliencePipeline _transactionRetry;
+    private readonly TransactionThread _transactions;
+    private Transaction? _inFlight;
     private string _operation = "";
     private DateTime _deadline;
     private bool _inTransaction;
@@ -37,6 +36,7 @@ internal sealed partial class TransactionalSession : IDisposable
         TransactionalId = "processor-" + options.InstanceId;
         _transactionRetry = TransactionRetry();
         _producer = clients.CreateProducer(KafkaClientShapes.Transactional(TransactionalId, options.TransactionTimeout));
+        _transactions = new TransactionThread(TransactionalId);
         try
         {
             _producer.InitTransactions(options.OperationTimeout);
@@ -51,6 +51,8 @@ internal sealed partial class TransactionalSession : IDisposable
                     .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(_logger, TransactionalId, partitions))
                     .SetPartitionsRevokedHandler((_, partitions) =>
                     {
+                        // The partitions move only once the transaction holding their offsets has ended.
+                        _inFlight?.WaitUntilEnded();
                         _revoked.AddRange(partitions.Select(p => p.TopicPartition));
                         LogRevoked(_logger, TransactionalId, partitions);
                     }));
@@ -59,6 +61,7 @@ internal sealed partial class TransactionalSession : IDisposable
         catch
         {
             _consumer?.Dispose();
+            _transactions.Dispose();
             _producer.Dispose();
             throw;
         }
@@ -66,20 +69,26 @@ internal sealed partial class TransactionalSession : IDisposable
 
     public string TransactionalId { get; }
 
+    /// <summary>Whether a transaction was started and not yet settled.</summary>
+    public bool InFlight => _inFlight is not null;
+
     /// <summary>Records waiting on the assigned partitions (high watermark - position, summed; cached figures).</summary>
     public long Lag() => ConsumerLag.Of(_consumer).Sum(p => p.Lag);
 
     /// <summary>
-    /// The next batch to process, without the records of partitions revoked while it was gathered.
-    /// Blocking; returns a partial batch when <paramref name="cancellationToken"/> is cancelled.
+    /// The next batch to process, each record routed by <paramref name="route"/> as it is consumed (while the rest
+    /// of the batch is fetched), without the records of partitions revoked while it was gathered. Blocking; returns a
+    /// partial batch when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public MessageBatch NextBatch(CancellationToken cancellationToken)
+    public (MessageBatch Batch, IReadOnlyList<RoutedRecord> Records) NextBatch(
+        Func<ConsumeResult<string, byte[]>, RoutedRecord> route, CancellationToken cancellationToken)
     {
         _revoked.Clear();
-        var batch = _consumer.ConsumeBatch(_options.Batch, cancellationToken);
+        var records = new List<RoutedRecord>();
+        var batch = _consumer.ConsumeBatch(_options.Batch, cancellationToken, record => records.Add(route(record)));
         if (_revoked.Count == 0)
         {
-            return batch;
+            return (batch, records);
         }
 
         // A partition revoked and assigned back during the same batch was read again from its committed
@@ -90,15 +99,66 @@ internal sealed partial class TransactionalSession : IDisposable
             SeekToCommitted(reassigned, batch);
         }
 
-        return batch.Without(_revoked);
+        // The same filter over the records and their routed outputs keeps the two in step.
+        var kept = records.Where((_, i) => !_revoked.Contains(batch[i].TopicPartition)).ToList();
+        return (batch.Without(_revoked), kept);
     }
 
     /// <summary>
-    /// Produces <paramref name="records"/> (the batch's outputs) and commits them together with the
-    /// batch's consumed offsets. False when the transaction had to be aborted: the consumer is then back
-    /// at the committed offsets and the batch will be consumed and processed again.
+    /// Starts the transaction of <paramref name="batch"/> on the session's transaction thread and returns at once:
+    /// it produces <paramref name="records"/> (the batch's outputs), sends the batch's consumed offsets, commits, and
+    /// then calls <paramref name="committed"/> (on that thread). The transaction before must have been settled.
     /// </summary>
-    public bool Commit(MessageBatch batch, IReadOnlyList<RoutedRecord> records)
+    public void StartCommit(MessageBatch batch, IReadOnlyList<RoutedRecord> records, Action committed)
+    {
+        if (_inFlight is not null)
+        {
+            throw new InvalidOperationException("The transaction in flight has not been settled.");
+        }
+
+        // Read here, on the consumer's thread: the group generation the batch was consumed in, which the
+        // coordinator checks (a rebalance since then fences the offsets and the transaction aborts).
+        var group = _consumer.ConsumerGroupMetadata;
+        _inFlight = new Transaction(batch, _transactions.Run(() =>
+        {
+            var done = Commit(batch, records, group);
+            if (done)
+            {
+                committed();
+            }
+
+            return done;
+        }));
+    }
+
+    /// <summary>
+    /// Waits for the transaction in flight, if any, to end. True when it committed (or none was in flight). False when
+    /// it was aborted: the consumer is then back at the committed offsets, and that batch and
+    /// <paramref name="consumedSince"/> (consumed meanwhile, to be dropped) will be consumed and processed again.
+    /// A fatal error of the transaction is thrown here.
+    /// </summary>
+    public bool Settle(MessageBatch? consumedSince = null)
+    {
+        if (_inFlight is not { } inFlight)
+        {
+            return true;
+        }
+
+        _inFlight = null;
+        if (inFlight.Committed.GetAwaiter().GetResult())
+        {
+            return true;
+        }
+
+        SeekToCommitted(_consumer.Assignment, consumedSince is null ? [inFlight.Batch] : [inFlight.Batch, consumedSince]);
+        return false;
+    }
+
+    /// <summary>
+    /// One transaction: produces <paramref name="records"/>, sends the batch's consumed offsets and commits. False when
+    /// the transaction had to be aborted.
+    /// </summary>
+    private bool Commit(MessageBatch batch, IReadOnlyList<RoutedRecord> records, IConsumerGroupMetadata group)
     {
         try
         {
@@ -110,7 +170,7 @@ internal sealed partial class TransactionalSession : IDisposable
             }
 
             var offsets = batch.NextOffsets();
-            WithRetries("send offsets to the transaction", timeout => _producer.SendOffsetsToTransaction(offsets, _consumer.ConsumerGroupMetadata, timeout));
+            WithRetries("send offsets to the transaction", timeout => _producer.SendOffsetsToTransaction(offsets, group, timeout));
             WithRetries("commit the transaction", timeout => _producer.CommitTransaction(timeout));
             _inTransaction = false;
             return true;
@@ -120,7 +180,6 @@ internal sealed partial class TransactionalSession : IDisposable
             LogAborting(_logger, e, TransactionalId, batch.Count, e.Error.Reason);
             WithRetries("abort the transaction", timeout => _producer.AbortTransaction(timeout));
             _inTransaction = false;
-            SeekToCommitted(_consumer.Assignment, batch);
             return false;
         }
     }
@@ -138,8 +197,12 @@ internal sealed partial class TransactionalSession : IDisposable
 
     public void Dispose()
     {
-        // Reached without Close only when the run failed: give up the open transaction if the producer still
-        // can (a fenced or fatally failed one cannot; the broker or the next producer aborts it), then leave.
+        // Reached without Close only when the run failed: let the transaction in flight end (its outcome no longer
+        // matters: the next session resumes from the committed offsets), give up the open transaction if the producer
+        // still can (a fenced or fatally failed one cannot; the broker or the next producer aborts it), then leave.
+        _inFlight?.WaitUntilEnded();
+        _inFlight = null;
+        _transactions.Dispose();
         if (_inTransaction)
         {
             try
@@ -205,9 +268,9 @@ internal sealed partial class TransactionalSession : IDisposable
 
     /// <summary>
     /// Moves <paramref name="partitions"/> back to their committed offsets (for a partition the group never
-    /// committed, to the first offset <paramref name="batch"/> read from it).
+    /// committed, to the first offset <paramref name="batches"/> read from it).
     /// </summary>
-    private void SeekToCommitted(List<TopicPartition> partitions, MessageBatch batch)
+    private void SeekToCommitted(List<TopicPartition> partitions, params ReadOnlySpan<MessageBatch> batches)
     {
         if (partitions.Count == 0)
         {
@@ -215,11 +278,14 @@ internal sealed partial class TransactionalSession : IDisposable
         }
 
         var firstRead = new Dictionary<TopicPartition, long>();
-        foreach (var record in batch)
+        foreach (var batch in batches)
         {
-            if (!firstRead.TryGetValue(record.TopicPartition, out var first) || record.Offset.Value < first)
+            foreach (var record in batch)
             {
-                firstRead[record.TopicPartition] = record.Offset.Value;
+                if (!firstRead.TryGetValue(record.TopicPartition, out var first) || record.Offset.Value < first)
+                {
+                    firstRead[record.TopicPartition] = record.Offset.Value;
+                }
             }
         }
 
@@ -232,6 +298,74 @@ internal sealed partial class TransactionalSession : IDisposable
             else if (firstRead.TryGetValue(committed.TopicPartition, out var first))
             {
                 _consumer.Seek(new TopicPartitionOffset(committed.TopicPartition, first));
+            }
+        }
+    }
+
+    /// <summary>A batch whose transaction was started, and the transaction's outcome (true: committed).</summary>
+    private sealed record Transaction(MessageBatch Batch, Task<bool> Committed)
+    {
+        /// <summary>Blocks until the transaction has ended, whatever its outcome (which <see cref="Settle"/> reads).</summary>
+        public void WaitUntilEnded() => ((IAsyncResult)Committed).AsyncWaitHandle.WaitOne();
+    }
+
+    /// <summary>
+    /// The session's own thread for its transactions, one at a time (the producer's transactional calls block).
+    /// A dedicated thread rather than the thread pool: the pool's threads route the next batch meanwhile.
+    /// </summary>
+    private sealed class TransactionThread : IDisposable
+    {
+        private readonly Thread _thread;
+        private readonly SemaphoreSlim _ready = new(0, 1);
+        private Action? _next;
+        private volatile bool _stopping;
+
+        public TransactionThread(string name)
+        {
+            _thread = new Thread(Loop) { IsBackground = true, Name = name + " transactions" };
+            _thread.Start();
+        }
+
+        /// <summary>Runs <paramref name="transaction"/> on the thread; the previous one must have ended.</summary>
+        public Task<bool> Run(Func<bool> transaction)
+        {
+            var outcome = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _next = () =>
+            {
+                try
+                {
+                    outcome.SetResult(transaction());
+                }
+#pragma warning disable CA1031 // Handed to the session's thread, which rethrows it (Settle).
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    outcome.SetException(e);
+                }
+            };
+            _ready.Release();
+            return outcome.Task;
+        }
+
+        public void Dispose()
+        {
+            _stopping = true;
+            _ready.Release();
+            _thread.Join();
+            _ready.Dispose();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _ready.Wait();
+                if (_stopping)
+                {
+                    return;
+                }
+
+                Interlocked.Exchange(ref _next, null)!();
             }
         }
     }

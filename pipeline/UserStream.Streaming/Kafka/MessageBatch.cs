@@ -57,10 +57,15 @@ public static class ConsumerBatchExtensions
     /// <see cref="BatchLimits.IdleWait"/> (by default: none is immediately available). Returns an empty batch
     /// when nothing arrived in time. Partition-EOF events are skipped. When <paramref name="cancellationToken"/>
     /// is cancelled it stops gathering and returns what it has, so that the caller can finish (drain) that
-    /// batch before stopping. Blocking: call it from a dedicated thread.
+    /// batch before stopping. <paramref name="consumed"/>, when given, is called with each record as it joins the
+    /// batch, before the next is consumed: work done there overlaps with the fetching of the rest of the batch.
+    /// Blocking: call it from a dedicated thread.
     /// </summary>
     public static MessageBatch ConsumeBatch(
-        this IConsumer<string, byte[]> consumer, BatchLimits limits, CancellationToken cancellationToken)
+        this IConsumer<string, byte[]> consumer,
+        BatchLimits limits,
+        CancellationToken cancellationToken,
+        Action<ConsumeResult<string, byte[]>>? consumed = null)
     {
         var records = new List<ConsumeResult<string, byte[]>>();
         long bytes = 0;
@@ -100,6 +105,7 @@ public static class ConsumerBatchExtensions
 
             records.Add(result);
             bytes += result.Message.Value?.Length ?? 0;
+            consumed?.Invoke(result);
             idleUntil = DateTime.UtcNow + limits.IdleWait;
         }
 
