@@ -11,7 +11,10 @@ namespace UserStream.Benchmarks;
 /// The process stage's throughput beside a plain consume→produce pass-through of the same records on the same
 /// mock cluster (same partitions, batching and consumer; idempotent producer; no validation, no transactions).
 /// Records are fed while they are consumed (the mock keeps only 5 MiB per partition) and every output is read
-/// back and counted. Shared by the process and pipeline benchmarks.
+/// back and counted. Each side gets fresh topics with the same spread of partition leaders over the brokers, and its
+/// clock starts once one primer record per partition has come through it (group joined, partitions assigned: the
+/// start-up is StageStartupTests' subject, and its 0.2–1 s spread would otherwise swamp the comparison). Shared by
+/// the process and pipeline benchmarks.
 /// </summary>
 internal static class ProcessThroughput
 {
@@ -26,13 +29,15 @@ internal static class ProcessThroughput
         MockKafkaCluster cluster, int records, int partitions, CancellationToken cancellationToken, BatchLimits? batch = null)
     {
         var limits = batch ?? new BatchLimits();
-        var users = GenerateUsers(records);
+        var generated = GenerateUsers(partitions + records);
+        var primers = generated[..partitions];
+        var users = generated[partitions..];
         Console.WriteLine(
             $"{records} randomuser-shaped users (avg {users.Average(u => u.Value.Length):F0} B), {partitions} partitions, " +
             $"batches of up to {limits.MaxCount} records / {limits.MaxWait.TotalMilliseconds} ms, closed after {limits.IdleWait.TotalMilliseconds} ms without a next record");
 
-        var stage = await MeasureAsync(cluster, "stage", users, partitions, (topics, ct) => RunStageAsync(cluster, topics, limits, ct), cancellationToken);
-        var passThrough = await MeasureAsync(cluster, "pass-through", users, partitions, (topics, ct) => Task.Run(() => PassThrough(cluster, topics, limits, ct), ct), cancellationToken);
+        var stage = await MeasureAsync(cluster, "stage", primers, users, partitions, (topics, ct) => RunStageAsync(cluster, topics, limits, ct), cancellationToken);
+        var passThrough = await MeasureAsync(cluster, "pass-through", primers, users, partitions, (topics, ct) => Task.Run(() => PassThrough(cluster, topics, limits, ct), ct), cancellationToken);
 
         Console.WriteLine($"stage / pass-through: {stage / passThrough:P0} of the pass-through's throughput");
         return (stage, passThrough);
@@ -41,6 +46,7 @@ internal static class ProcessThroughput
     private static async Task<double> MeasureAsync(
         MockKafkaCluster cluster,
         string name,
+        List<Message<string, byte[]>> primers,
         List<Message<string, byte[]>> users,
         int partitions,
         Func<(string Input, string Output, string DeadLetter), CancellationToken, Task> run,
@@ -48,32 +54,65 @@ internal static class ProcessThroughput
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var topics = ($"{name}-in-{suffix}", $"{name}-out-{suffix}", $"{name}-dlq-{suffix}");
-        cluster.CreateTopic(topics.Item1, partitions);
-        cluster.CreateTopic(topics.Item2, partitions);
-        cluster.CreateTopic(topics.Item3, partitions);
+        foreach (var topic in new[] { topics.Item1, topics.Item2, topics.Item3 })
+        {
+            cluster.CreateTopic(topic, partitions);
+            cluster.SpreadLeaders(topic, partitions);
+        }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var counter = new OutputCounter(cluster.BootstrapServers, topics.Item2, users.Count);
+        var counter = new OutputCounter(cluster.BootstrapServers, topics.Item2, primers.Count + users.Count);
         var reading = Task.Run(() => counter.Run(stop.Token), stop.Token);
         var processing = run(topics, stop.Token);
 
+        // The clock starts once one record per partition has come through: the measured side has joined its group,
+        // has its partitions and has committed output, so the figure is its steady throughput, not its group join.
+        var primed = Stopwatch.StartNew();
+        await PrimeAsync(cluster.BootstrapServers, topics.Item1, primers, counter, stop.Token);
+        var primedIn = primed.Elapsed;
+
+        // The whole benchmark process's CPU (both sides' clients, the mock brokers, feeder and counter).
+        var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await FeedAsync(cluster.BootstrapServers, topics.Item1, users, partitions * BacklogPerPartition, counter, stop.Token);
         var complete = await Task.WhenAny(reading, Task.Delay(TimeSpan.FromMinutes(1), cancellationToken)) == reading;
         var elapsed = clock.Elapsed;
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0;
         await stop.CancelAsync();
         await processing;
 
-        var rate = counter.Distinct / elapsed.TotalSeconds;
+        var rate = (counter.Distinct - primers.Count) / elapsed.TotalSeconds;
         Console.WriteLine(
-            $"{name,-13} {rate,10:N0} records/s  ({counter.Distinct} of {users.Count} outputs in {elapsed.TotalSeconds:F1} s, " +
-            $"{counter.Total - counter.Distinct} duplicates)");
-        if (!complete || counter.Distinct != users.Count || counter.Total != users.Count)
+            $"{name,-13} {rate,10:N0} records/s  ({counter.Distinct - primers.Count} of {users.Count} outputs in {elapsed.TotalSeconds:F1} s, " +
+            $"{counter.Total - counter.Distinct} duplicates; the process used {cpu.TotalSeconds:F1} s of CPU; primed in {primedIn.TotalSeconds:F1} s)");
+        var expected = primers.Count + users.Count;
+        if (!complete || counter.Distinct != expected || counter.Total != expected)
         {
-            throw new InvalidOperationException($"{name}: {counter.Total} outputs ({counter.Distinct} distinct) for {users.Count} inputs");
+            throw new InvalidOperationException($"{name}: {counter.Total} outputs ({counter.Distinct} distinct) for {expected} inputs");
         }
 
         return rate;
+    }
+
+    /// <summary>Produces one primer per partition (in turn) and waits until each has come out.</summary>
+    private static async Task PrimeAsync(
+        string bootstrapServers, string topic, List<Message<string, byte[]>> primers, OutputCounter counter, CancellationToken cancellationToken)
+    {
+        var config = new ProducerConfig { BootstrapServers = bootstrapServers };
+        KafkaClientShapes.Idempotent(config);
+        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
+        for (var partition = 0; partition < primers.Count; partition++)
+        {
+            var primer = primers[partition];
+            primer.Headers = new Headers().SetTimestamp(PipelineHeaders.IngestedAt, DateTimeOffset.UtcNow);
+            producer.Produce(new TopicPartition(topic, new Partition(partition)), primer);
+        }
+
+        producer.Flush(cancellationToken);
+        while (counter.Distinct < primers.Count)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
     }
 
     /// <summary>Produces the users in chunks, never more than <paramref name="maxBacklog"/> ahead of the outputs read back.</summary>
@@ -83,10 +122,11 @@ internal static class ProcessThroughput
         var config = new ProducerConfig { BootstrapServers = bootstrapServers };
         KafkaClientShapes.Idempotent(config);
         using var producer = new ProducerBuilder<string, byte[]>(config).Build();
+        var primed = counter.Distinct;
         const int chunk = 1_000;
         for (var start = 0; start < users.Count; start += chunk)
         {
-            while (start + chunk - counter.Distinct > maxBacklog)
+            while (start + chunk - (counter.Distinct - primed) > maxBacklog)
             {
                 await Task.Delay(5, cancellationToken);
             }

@@ -50,6 +50,9 @@ internal static partial class LibRdKafkaMock
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rd_kafka_mock_topic_create(nint cluster, string topic, int partitionCount, int replicationFactor);
 
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rd_kafka_mock_partition_set_leader(nint cluster, string topic, int partition, int brokerId);
+
     [LibraryImport(Lib)]
     internal static partial int rd_kafka_mock_broker_set_down(nint cluster, int brokerId);
 

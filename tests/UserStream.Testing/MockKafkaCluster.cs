@@ -73,6 +73,19 @@ public class MockKafkaCluster : IAsyncDisposable
     public void CreateTopic(string name, int partitions = 3, int replicationFactor = 1) =>
         Check(LibRdKafkaMock.rd_kafka_mock_topic_create(_cluster, name, partitions, Math.Min(replicationFactor, BrokerCount)), $"create topic {name}");
 
+    /// <summary>
+    /// Makes broker <c>p % BrokerCount + 1</c> the leader of partition <c>p</c> of <paramref name="topic"/>: the same spread
+    /// for every topic (the mock otherwise places a new topic's leaders from a random first broker), so that two
+    /// measurements on fresh topics meet the same layout. Call it before clients use the topic.
+    /// </summary>
+    public void SpreadLeaders(string topic, int partitions)
+    {
+        for (var partition = 0; partition < partitions; partition++)
+        {
+            Check(LibRdKafkaMock.rd_kafka_mock_partition_set_leader(_cluster, topic, partition, partition % BrokerCount + 1), $"set the leader of {topic} [{partition}]");
+        }
+    }
+
     /// <summary>Creates a topic of its own for one test, <c>{prefix}-{a new guid}</c>, and returns its name.</summary>
     public string NewTopic(string prefix, int partitions = 1)
     {
