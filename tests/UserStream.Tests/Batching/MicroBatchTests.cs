@@ -86,6 +86,25 @@ public sealed class MicroBatchTests(KafkaBroker broker) : IClassFixture<KafkaBro
         Assert.Equal(["k0", "k1", "k2"], (await batch).Select(r => r.Message.Key).Order());
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Each_record_is_handed_over_as_it_joins_the_batch_before_the_next_is_consumed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = await TopicWithAsync(5, ct);
+        using var consumer = Consumer(topic);
+
+        // The processor routes each record here: every record of the batch, once, in order, each before the next one
+        // is consumed (the consumer's position then is just past it).
+        var limits = new BatchLimits { MaxCount = 1_000, MaxWait = TimeSpan.FromSeconds(5), IdleWait = TimeSpan.FromSeconds(1) };
+        var handedOver = new List<(string Key, long Position)>();
+        var batch = await Task.Run(
+            () => consumer.ConsumeBatch(limits, ct, record => handedOver.Add((record.Message.Key, consumer.Position(record.TopicPartition).Value))),
+            ct);
+
+        Assert.Equal(batch.Select(r => r.Message.Key), handedOver.Select(h => h.Key));
+        Assert.Equal(batch.Select(r => r.Offset.Value + 1), handedOver.Select(h => h.Position));
+    }
+
     private async Task<string> TopicWithAsync(int records, CancellationToken cancellationToken)
     {
         var topic = broker.NewTopic("batch");
