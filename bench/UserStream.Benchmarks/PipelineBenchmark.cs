@@ -306,6 +306,17 @@ public sealed class PipelineBenchmark : IBenchmark
 
     private static double Median(IEnumerable<double> values) => Statistics.Median(values);
 
+    private static (int Gen0, int Gen1, int Gen2, TimeSpan Pause) _gcAtLastReport;
+
+    /// <summary>The garbage collections (of this process, which hosts all three stages) since the previous report.</summary>
+    private static string GcSinceLastReport()
+    {
+        var now = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        var (gen0, gen1, gen2, pause) = (now.Item1 - _gcAtLastReport.Gen0, now.Item2 - _gcAtLastReport.Gen1, now.Item3 - _gcAtLastReport.Gen2, now.Item4 - _gcAtLastReport.Pause);
+        _gcAtLastReport = now;
+        return $"garbage collections since the last report: {gen0} gen0, {gen1} gen1, {gen2} gen2 (counted in every lower one), paused {pause.TotalMilliseconds:F0} ms in all";
+    }
+
     /// <summary>What one scenario measured, for the summary file.</summary>
     private sealed record Figures(double OfferedPerSecond, double UsersPerSecond, double P50Ms, double P95Ms, double P99Ms);
 
@@ -331,6 +342,7 @@ public sealed class PipelineBenchmark : IBenchmark
             $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
         latencies.Sort();
         Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
+        Console.WriteLine($"  {GcSinceLastReport()}");
         CheckNothingLost(name, runs, rows.Count, latencies.Count, rig.DeadLetterCodes(runs));
         return new Figures(
             offer.Offered / offer.Offering.TotalSeconds,
