@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Npgsql;
 using UserStream.Ingest.Endpoints;
+using UserStream.Process.Worker;
+using UserStream.Sink.Telemetry;
 using UserStream.Streaming.Kafka;
 using UserStream.Streaming.Telemetry;
 
@@ -25,7 +28,8 @@ namespace UserStream.Benchmarks;
 /// Every phase checks that each user the runs produced is stored once, or dead-lettered with its reason.
 /// Sections 1 and 2 compare the batching (a batch closes when the stream pauses) with the old one (open for its
 /// whole MaxWait), <c>--repeat</c> times; <c>TestResults/bench/pipeline.json</c> holds the medians.
-/// Options: --rate N (1000) --seconds S (15) --records N (100000, full speed) --process-records N (50000)
+/// Options: --rate N (1000) --seconds S (15) --warmup-seconds S (3, at the fixed rate, uncounted, before it is measured)
+/// --idle-wait MS (the services' default; the new behaviour's Process/Sink:Batch:IdleWait, to compare settings) --records N (100000, full speed) --process-records N (50000)
 /// --memory-records N (60000) --partitions P (6) --repeat N (3).
 /// </summary>
 public sealed class PipelineBenchmark : IBenchmark
@@ -44,6 +48,10 @@ public sealed class PipelineBenchmark : IBenchmark
     {
         var rate = BenchmarkArgs.Int(args, "--rate", 1_000);
         var seconds = BenchmarkArgs.Int(args, "--seconds", 15);
+        var warmupSeconds = BenchmarkArgs.Int(args, "--warmup-seconds", 3);
+        var idleWait = BenchmarkArgs.Text(args, "--idle-wait") is { } ms
+            ? TimeSpan.FromMilliseconds(int.Parse(ms, CultureInfo.InvariantCulture)).ToString("c", CultureInfo.InvariantCulture)
+            : null;
         var fullSpeed = BenchmarkArgs.Int(args, "--records", 100_000);
         var processRecords = BenchmarkArgs.Int(args, "--process-records", 50_000);
         var memoryRecords = BenchmarkArgs.Int(args, "--memory-records", 60_000);
@@ -56,14 +64,20 @@ public sealed class PipelineBenchmark : IBenchmark
         async Task<(Figures FixedRate, Figures FullSpeed)> FixedRateThenFullSpeedAsync(Dictionary<string, string?> settings)
         {
             (Figures, Figures)? figures = null;
-            await InProcessAsync(partitions, settings, async (rig, ingest, stored) =>
+            await InProcessAsync(partitions, settings, async (rig, ingest, timeline) =>
             {
+                var stored = timeline.Stored;
+
+                // Uncounted: the first records through a fresh pipeline take hundreds of milliseconds (first transaction,
+                // first store write, code not yet compiled); what is measured is the pipeline running, not starting.
+                var warmup = await OfferAtFixedRateAsync(ingest, stored, rate, warmupSeconds, cancellationToken);
+                await ReportAsync($"warm-up, not counted: fixed rate {rate:N0}/s for {warmupSeconds} s from the start", warmup, rig, timeline, cancellationToken);
                 var offer = await OfferAtFixedRateAsync(ingest, stored, rate, seconds, cancellationToken);
-                var atRate = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", offer, rig, stored, cancellationToken);
+                var atRate = await ReportAsync($"fixed rate {rate:N0}/s for {seconds} s", offer, rig, timeline, cancellationToken);
                 CheckOfferedRate(atRate, rate);
                 var storedBefore = stored.Count;
                 var full = await OfferAtFullSpeedAsync(ingest, () => stored.Count - storedBefore, fullSpeed, partitions, cancellationToken);
-                figures = (atRate, await ReportAsync("full speed", full, rig, stored, cancellationToken));
+                figures = (atRate, await ReportAsync("full speed", full, rig, timeline, cancellationToken));
             }, cancellationToken);
             return figures!.Value;
         }
@@ -76,8 +90,12 @@ public sealed class PipelineBenchmark : IBenchmark
         for (var repeat = 1; repeat <= repeatCount; repeat++)
         {
             Console.WriteLine($"== comparison {repeat} of {repeatCount}");
-            Console.WriteLine("-- 1. the three stages in this process, the services' defaults (a batch closes as soon as no further record is immediately available)");
-            var current = await FixedRateThenFullSpeedAsync([]);
+            Console.WriteLine($"-- 1. the three stages in this process, the services' defaults (a batch closes when no next record arrives within {NewIdleWait(idleWait)})");
+            var current = await FixedRateThenFullSpeedAsync(idleWait is null ? [] : new()
+            {
+                ["Process:Batch:IdleWait"] = idleWait,
+                ["Sink:Batch:IdleWait"] = idleWait,
+            });
 
             // The batches' old behaviour: every batch open for its whole MaxWait (Batch:IdleWait = MaxWait).
             Console.WriteLine("-- 1b. as 1, with batches that stay open for their whole MaxWait (Process/Sink:Batch:IdleWait = MaxWait, the behaviour before IdleWait)");
@@ -113,6 +131,7 @@ public sealed class PipelineBenchmark : IBenchmark
         await WriteSummaryAsync(
             rate,
             repeats.Count,
+            idleWait,
             (Median(newShares), Median(oldShares)),
             (Median(repeats.Select(r => r.Current.FixedRate)), Median(repeats.Select(r => r.Current.FullSpeed)), Median(repeats.Select(r => r.NewProcess))),
             (Median(repeats.Select(r => r.Baseline.FixedRate)), Median(repeats.Select(r => r.Baseline.FullSpeed)), Median(repeats.Select(r => r.OldProcess))),
@@ -131,13 +150,13 @@ public sealed class PipelineBenchmark : IBenchmark
     private static async Task InProcessAsync(
         int partitions,
         Dictionary<string, string?> settings,
-        Func<PipelineRig, IngestApiClient, ConcurrentDictionary<Guid, DateTime>, Task> measure,
+        Func<PipelineRig, IngestApiClient, StoreWrites, Task> measure,
         CancellationToken cancellationToken)
     {
         await using var rig = await PipelineRig.CreateAsync(partitions, serviceDefaults: true);
         using var storeWrites = new StoreWrites();
         var ingest = await rig.StartAllAsync(settings, loopback: true, cancellationToken);
-        await measure(rig, ingest.Api, storeWrites.Stored);
+        await measure(rig, ingest.Api, storeWrites);
     }
 
     // ---- offering load ----
@@ -237,6 +256,7 @@ public sealed class PipelineBenchmark : IBenchmark
     private static async Task WriteSummaryAsync(
         int rate,
         int repeats,
+        string? idleWait,
         (double Current, double Baseline) processShare,
         (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) current,
         (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) baseline,
@@ -274,7 +294,7 @@ public sealed class PipelineBenchmark : IBenchmark
         summary["fetchWait"] = "the services' default (librdkafka's fetch.wait.max.ms 500); the patched mock answers a waiting fetch when data arrives, as Kafka does";
         summary["repeats"] = repeats;
         summary["figures"] = $"each figure the median over {repeats} repeat(s) of the comparison";
-        summary["batching"] = "closes when no further record is immediately available (Batch:IdleWait 0)";
+        summary["batching"] = $"closes when no next record arrives within Batch:IdleWait ({NewIdleWait(idleWait)})";
         var old = Part(rate, baseline);
         old["batching"] = "open for the whole Batch:MaxWait (Batch:IdleWait = MaxWait)";
         ((Dictionary<string, object>)old["process"])["shareOfPassThrough"] = Math.Round(processShare.Baseline, 3);
@@ -286,6 +306,10 @@ public sealed class PipelineBenchmark : IBenchmark
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(summary, SummaryJson), cancellationToken);
         Console.WriteLine($"summary: {path}");
     }
+
+    /// <summary>The new behaviour's idle wait: <c>--idle-wait</c>, or the services' default.</summary>
+    private static string NewIdleWait(string? idleWait) =>
+        $"{(idleWait is null ? new BatchLimits().IdleWait : TimeSpan.Parse(idleWait, CultureInfo.InvariantCulture)).TotalMilliseconds:0.#} ms" + (idleWait is null ? ", the default" : ", --idle-wait");
 
     private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true };
 
@@ -321,18 +345,24 @@ public sealed class PipelineBenchmark : IBenchmark
     private sealed record Figures(double OfferedPerSecond, double UsersPerSecond, double P50Ms, double P95Ms, double P99Ms);
 
     private static async Task<Figures> ReportAsync(
-        string name, Offer offer, PipelineRig rig, ConcurrentDictionary<Guid, DateTime> storedAt, CancellationToken cancellationToken)
+        string name, Offer offer, PipelineRig rig, StoreWrites timeline, CancellationToken cancellationToken)
     {
         var runs = await rig.Ingest.Api.WaitForRunsAsync(offer.Runs, cancellationToken);
         var rows = await RowsAsync(rig.Database, offer.Runs, cancellationToken);
         var latencies = new List<double>(rows.Count);
+        var hops = new List<(double Total, double ToProcessor, double ToSink, double ToStore)>(rows.Count);
         var lastStored = offer.StartedAt;
         foreach (var (id, ingestedAt) in rows)
         {
-            if (storedAt.TryGetValue(id, out var at))
+            if (timeline.Stored.TryGetValue(id, out var at))
             {
-                latencies.Add((at - ingestedAt.UtcDateTime).TotalMilliseconds);
+                var total = (at - ingestedAt.UtcDateTime).TotalMilliseconds;
+                latencies.Add(total);
                 lastStored = at > lastStored ? at : lastStored;
+                if (timeline.Hops(id) is var (processed, sinkConsumed))
+                {
+                    hops.Add((total, (processed - ingestedAt.UtcDateTime).TotalMilliseconds, (sinkConsumed - processed).TotalMilliseconds, (at - sinkConsumed).TotalMilliseconds));
+                }
             }
         }
 
@@ -342,6 +372,8 @@ public sealed class PipelineBenchmark : IBenchmark
             $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
         latencies.Sort();
         Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
+        Console.WriteLine($"  {WhereTheTimeGoes(hops)}");
+        Console.WriteLine($"  {timeline.BatchesSinceLastCall()}");
         Console.WriteLine($"  {GcSinceLastReport()}");
         CheckNothingLost(name, runs, rows.Count, latencies.Count, rig.DeadLetterCodes(runs));
         return new Figures(
@@ -350,6 +382,29 @@ public sealed class PipelineBenchmark : IBenchmark
             Math.Round(Percentile(latencies, 0.50), 1),
             Math.Round(Percentile(latencies, 0.95), 1),
             Math.Round(Percentile(latencies, 0.99), 1));
+    }
+
+    /// <summary>
+    /// The latency's three hops (ingested → consumed by the processor → consumed by the sink → stored): each hop's
+    /// p50 and p99 over all users, and its mean over the slowest 1 % of users (what the p99 is made of).
+    /// </summary>
+    private static string WhereTheTimeGoes(List<(double Total, double ToProcessor, double ToSink, double ToStore)> hops)
+    {
+        if (hops.Count == 0)
+        {
+            return "hops: none timed";
+        }
+
+        var p99 = Percentile([.. hops.Select(h => h.Total).Order()], 0.99);
+        var tail = hops.Where(h => h.Total >= p99).ToList();
+        string Hop(string name, Func<(double Total, double ToProcessor, double ToSink, double ToStore), double> hop)
+        {
+            var sorted = hops.Select(hop).Order().ToList();
+            return $"{name} p50 {Percentile(sorted, 0.50):F0} / p99 {Percentile(sorted, 0.99):F0} (slowest 1 %: {tail.Average(hop):F0})";
+        }
+
+        return "hops (ms): " + string.Join("; ", Hop("ingested → processor", h => h.ToProcessor), Hop("processor → sink", h => h.ToSink), Hop("sink → stored", h => h.ToStore)) +
+            $"; the slowest 1 % is {tail.Count:N0} users";
     }
 
     /// <summary>Whether the machine offered the fixed rate asked for (within 5 %).</summary>
@@ -492,31 +547,94 @@ public sealed class PipelineBenchmark : IBenchmark
     }
 
 
-    /// <summary>When the store confirmed each user's row (UTC), from the end of the sink's per-record <c>store write</c> spans.</summary>
+    /// <summary>
+    /// When each user was consumed by the processor and by the sink, and when the store confirmed its row (UTC), from
+    /// the stages' spans: the start of each stage's <c>process {topic}</c> span (keyed by the record's trace id, which
+    /// all three stages share) and the end of the sink's per-record <c>store write</c> span.
+    /// </summary>
     private sealed class StoreWrites : IDisposable
     {
         private readonly ActivityListener _listener;
+        private readonly MeterListener _meters = new();
+        private long _processBatches, _processRecords, _sinkBatches, _sinkRecords;
+        private readonly ConcurrentDictionary<ActivityTraceId, DateTime> _processed = new();
+        private readonly ConcurrentDictionary<ActivityTraceId, DateTime> _sinkConsumed = new();
+        private readonly ConcurrentDictionary<Guid, ActivityTraceId> _traces = new();
 
         public StoreWrites()
         {
             _listener = new ActivityListener
             {
-                ShouldListenTo = source => source.Name == StageTelemetry.Sink,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ShouldListenTo = source => source.Name is StageTelemetry.Sink or StageTelemetry.Process,
+                // The processor's spans only for their start (no tags); the sink's with their tags (the user id).
+                Sample = (ref ActivityCreationOptions<ActivityContext> options) => options.Source.Name == StageTelemetry.Sink
+                    ? ActivitySamplingResult.AllDataAndRecorded
+                    : ActivitySamplingResult.PropagationData,
+                ActivityStarted = span =>
+                {
+                    if (span.Kind == ActivityKind.Consumer)
+                    {
+                        (span.Source.Name == StageTelemetry.Sink ? _sinkConsumed : _processed).TryAdd(span.TraceId, span.StartTimeUtc);
+                    }
+                },
                 ActivityStopped = span =>
                 {
                     if (span is { DisplayName: "store write", Kind: ActivityKind.Internal } && span.GetTagItem("userstream.user.id") is string id)
                     {
-                        Stored.TryAdd(Guid.Parse(id), span.StartTimeUtc + span.Duration);
+                        var user = Guid.Parse(id);
+                        _traces.TryAdd(user, span.TraceId);
+                        Stored.TryAdd(user, span.StartTimeUtc + span.Duration);
                     }
                 },
             };
             ActivitySource.AddActivityListener(_listener);
+
+            // The processor's records per transaction and the sink's records per consumed batch (their batch.size histograms).
+            _meters.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name is ProcessMetrics.BatchSizeName or SinkMetrics.BatchSizeName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _meters.SetMeasurementEventCallback<int>((instrument, records, _, _) =>
+            {
+                if (instrument.Name == ProcessMetrics.BatchSizeName)
+                {
+                    Interlocked.Increment(ref _processBatches);
+                    Interlocked.Add(ref _processRecords, records);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _sinkBatches);
+                    Interlocked.Add(ref _sinkRecords, records);
+                }
+            });
+            _meters.Start();
+        }
+
+        /// <summary>The processor's transactions and the sink's batches since the last call, with their mean sizes.</summary>
+        public string BatchesSinceLastCall()
+        {
+            var (processBatches, processRecords) = (Interlocked.Exchange(ref _processBatches, 0), Interlocked.Exchange(ref _processRecords, 0));
+            var (sinkBatches, sinkRecords) = (Interlocked.Exchange(ref _sinkBatches, 0), Interlocked.Exchange(ref _sinkRecords, 0));
+            return $"batches: processor {processBatches:N0} transactions of {(processBatches == 0 ? 0 : processRecords / (double)processBatches):F0} records on average, " +
+                $"sink {sinkBatches:N0} of {(sinkBatches == 0 ? 0 : sinkRecords / (double)sinkBatches):F0}";
         }
 
         /// <summary>Per user id, when the store confirmed its row (UTC).</summary>
         public ConcurrentDictionary<Guid, DateTime> Stored { get; } = new();
 
-        public void Dispose() => _listener.Dispose();
+        /// <summary>When the processor and the sink consumed the stored user (the first delivery of each).</summary>
+        public (DateTime Processed, DateTime SinkConsumed)? Hops(Guid user) =>
+            _traces.TryGetValue(user, out var trace) && _processed.TryGetValue(trace, out var processed) && _sinkConsumed.TryGetValue(trace, out var consumed)
+                ? (processed, consumed)
+                : null;
+
+        public void Dispose()
+        {
+            _meters.Dispose();
+            _listener.Dispose();
+        }
     }
 }
