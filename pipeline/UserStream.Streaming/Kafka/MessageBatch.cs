@@ -54,7 +54,7 @@ public static class ConsumerBatchExtensions
     /// <summary>
     /// Consumes one micro-batch: waits up to <see cref="BatchLimits.MaxWait"/> for a first record, then
     /// gathers more until the count, byte or time limit is reached, or until no further record arrives within
-    /// <see cref="BatchLimits.IdleWait"/> (by default: none is immediately available). Returns an empty batch
+    /// <see cref="BatchLimits.IdleWait"/> (by default 2 ms: the stream paused). Returns an empty batch
     /// when nothing arrived in time. Partition-EOF events are skipped. When <paramref name="cancellationToken"/>
     /// is cancelled it stops gathering and returns what it has, so that the caller can finish (drain) that
     /// batch before stopping. <paramref name="consumed"/>, when given, is called with each record as it joins the
