@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Diagnostics.Tracing;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Npgsql;
@@ -58,6 +59,7 @@ public sealed class PipelineBenchmark : IBenchmark
         var partitions = BenchmarkArgs.Int(args, "--partitions", 6);
         var repeatCount = BenchmarkArgs.Int(args, "--repeat", 3);
         var total = Stopwatch.StartNew();
+        using var gcPauses = _pauses = new GcPauses();
         Console.WriteLine($"machine: {Machine()}; PostgreSQL {await ServerVersionAsync()}; mock Kafka cluster of 3 brokers, {partitions} partitions per topic");
 
         // A fresh pipeline with `settings` added to each stage: a fixed offered rate, then full speed.
@@ -331,6 +333,7 @@ public sealed class PipelineBenchmark : IBenchmark
     private static double Median(IEnumerable<double> values) => Statistics.Median(values);
 
     private static (int Gen0, int Gen1, int Gen2, TimeSpan Pause) _gcAtLastReport;
+    private static GcPauses? _pauses;
 
     /// <summary>The garbage collections (of this process, which hosts all three stages) since the previous report.</summary>
     private static string GcSinceLastReport()
@@ -338,7 +341,53 @@ public sealed class PipelineBenchmark : IBenchmark
         var now = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var (gen0, gen1, gen2, pause) = (now.Item1 - _gcAtLastReport.Gen0, now.Item2 - _gcAtLastReport.Gen1, now.Item3 - _gcAtLastReport.Gen2, now.Item4 - _gcAtLastReport.Pause);
         _gcAtLastReport = now;
-        return $"garbage collections since the last report: {gen0} gen0, {gen1} gen1, {gen2} gen2 (counted in every lower one), paused {pause.TotalMilliseconds:F0} ms in all";
+        return $"garbage collections since the last report: {gen0} gen0, {gen1} gen1, {gen2} gen2 (counted in every lower one), paused {pause.TotalMilliseconds:F0} ms in all; {_pauses?.SinceLastCall()}";
+    }
+
+    /// <summary>
+    /// Each pause of the runtime for a garbage collection (from its GC events: suspension begun → execution restarted,
+    /// by the events' own timestamps, since an in-process listener receives them a little later).
+    /// </summary>
+    private sealed class GcPauses : EventListener
+    {
+        private const int SuspendBegin = 9;
+        private const int RestartEnd = 3;
+        private readonly ConcurrentQueue<double> _pauses = new();
+        private DateTime _suspendedAt;
+
+        /// <summary>The median and longest pause since the last call.</summary>
+        public string SinceLastCall()
+        {
+            var pauses = new List<double>();
+            while (_pauses.TryDequeue(out var pause))
+            {
+                pauses.Add(pause);
+            }
+
+            pauses.Sort();
+            return pauses.Count == 0 ? "no pause seen" : $"per pause median {Percentile(pauses, 0.5):F1} ms, longest {pauses[^1]:F1} ms";
+        }
+
+        protected override void OnEventSourceCreated(EventSource eventSource)
+        {
+            if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(eventSource, EventLevel.Informational, (EventKeywords)0x1); // GC
+            }
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs eventData)
+        {
+            if (eventData.EventId == SuspendBegin)
+            {
+                _suspendedAt = eventData.TimeStamp;
+            }
+            else if (eventData.EventId == RestartEnd && _suspendedAt != default)
+            {
+                _pauses.Enqueue((eventData.TimeStamp - _suspendedAt).TotalMilliseconds);
+                _suspendedAt = default;
+            }
+        }
     }
 
     /// <summary>What one scenario measured, for the summary file.</summary>
