@@ -10,15 +10,22 @@ public sealed class MicroBatchTests(KafkaBroker broker) : IClassFixture<KafkaBro
     /// <summary>Longer than any test may run: a batch that waited for it would make the test time out.</summary>
     private static readonly TimeSpan Forever = TimeSpan.FromMinutes(10);
 
-    [Fact(Timeout = 60_000)]
-    public async Task A_batch_closes_when_the_stream_pauses_instead_of_waiting_out_its_time_limit()
+    [Theory(Timeout = 60_000)]
+    [InlineData(0)]
+    [InlineData(null)] // the services' default
+    public async Task A_batch_closes_when_the_stream_pauses_instead_of_waiting_out_its_time_limit(int? idleWaitMs)
     {
         var ct = TestContext.Current.CancellationToken;
         var topic = await TopicWithAsync(3, ct);
         using var consumer = Consumer(topic);
 
         // MaxWait is the upper bound only: with a pause after the third record the batches end there.
-        var limits = new BatchLimits { MaxCount = 1_000, MaxWait = Forever, IdleWait = TimeSpan.Zero };
+        var limits = new BatchLimits { MaxCount = 1_000, MaxWait = Forever };
+        if (idleWaitMs is { } idleWait)
+        {
+            limits.IdleWait = TimeSpan.FromMilliseconds(idleWait);
+        }
+
         var received = new List<ConsumeResult<string, byte[]>>();
         while (received.Count < 3)
         {
