@@ -21,7 +21,9 @@ namespace UserStream.Benchmarks;
 /// because the mock keeps only 5 MiB per partition). Throughput = users stored / (last stored − first trigger).
 /// Latency of every user = the end of the sink's per-record <c>store write</c> span (the store confirmed the
 /// batch holding the user's row; collected by an <see cref="ActivityListener"/> on <c>UserStream.Sink</c>) −
-/// the user's <c>ingested_at</c> (the ingestor's clock when it produced the record; same machine clock).</item>
+/// the user's <c>ingested_at</c> (the ingestor's clock when it produced the record; same machine clock). Its hops
+/// come from the starts of the processor's and the sink's <c>process</c> spans (the listener also makes the
+/// processor create its spans, as the services do when they export traces).</item>
 /// <item>The processor beside a plain consume→produce pass-through on the same broker (<see cref="ProcessThroughput"/>).</item>
 /// <item>Each stage in its own process (tests/UserStream.StageRunner, server GC like the Web SDK services): full
 /// speed again, and each stage's peak resident memory (VmHWM of /proc/&lt;pid&gt;/status).</item>
@@ -30,7 +32,7 @@ namespace UserStream.Benchmarks;
 /// Sections 1 and 2 compare the batching (a batch closes when the stream pauses) with the old one (open for its
 /// whole MaxWait), <c>--repeat</c> times; <c>TestResults/bench/pipeline.json</c> holds the medians.
 /// Options: --rate N (1000) --seconds S (15) --warmup-seconds S (3, at the fixed rate, uncounted, before it is measured)
-/// --idle-wait MS (the services' default; the new behaviour's Process/Sink:Batch:IdleWait, to compare settings) --records N (100000, full speed) --process-records N (50000)
+/// --idle-wait-ms MS (the services' default; the new behaviour's Process/Sink:Batch:IdleWait, to compare settings) --records N (100000, full speed) --process-records N (50000)
 /// --memory-records N (60000) --partitions P (6) --repeat N (3).
 /// </summary>
 public sealed class PipelineBenchmark : IBenchmark
@@ -50,7 +52,7 @@ public sealed class PipelineBenchmark : IBenchmark
         var rate = BenchmarkArgs.Int(args, "--rate", 1_000);
         var seconds = BenchmarkArgs.Int(args, "--seconds", 15);
         var warmupSeconds = BenchmarkArgs.Int(args, "--warmup-seconds", 3);
-        var idleWait = BenchmarkArgs.Text(args, "--idle-wait") is { } ms
+        var idleWait = BenchmarkArgs.Text(args, "--idle-wait-ms") is { } ms
             ? TimeSpan.FromMilliseconds(int.Parse(ms, CultureInfo.InvariantCulture)).ToString("c", CultureInfo.InvariantCulture)
             : null;
         var fullSpeed = BenchmarkArgs.Int(args, "--records", 100_000);
@@ -112,7 +114,13 @@ public sealed class PipelineBenchmark : IBenchmark
             (double Stage, double PassThrough) newProcess, oldProcess;
             await using (var cluster = await MockKafkaCluster.StartAsync())
             {
-                newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken);
+                var limits = new BatchLimits();
+                if (idleWait is not null)
+                {
+                    limits.IdleWait = TimeSpan.Parse(idleWait, CultureInfo.InvariantCulture);
+                }
+
+                newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, limits);
             }
 
             Console.WriteLine("-- 2b. the same with batches open for their whole MaxWait (the behaviour before IdleWait)");
@@ -309,9 +317,9 @@ public sealed class PipelineBenchmark : IBenchmark
         Console.WriteLine($"summary: {path}");
     }
 
-    /// <summary>The new behaviour's idle wait: <c>--idle-wait</c>, or the services' default.</summary>
+    /// <summary>The new behaviour's idle wait: <c>--idle-wait-ms</c>, or the services' default.</summary>
     private static string NewIdleWait(string? idleWait) =>
-        $"{(idleWait is null ? new BatchLimits().IdleWait : TimeSpan.Parse(idleWait, CultureInfo.InvariantCulture)).TotalMilliseconds:0.#} ms" + (idleWait is null ? ", the default" : ", --idle-wait");
+        $"{(idleWait is null ? new BatchLimits().IdleWait : TimeSpan.Parse(idleWait, CultureInfo.InvariantCulture)).TotalMilliseconds:0.#} ms" + (idleWait is null ? ", the default" : ", --idle-wait-ms");
 
     private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true };
 
@@ -345,13 +353,15 @@ public sealed class PipelineBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// Each pause of the runtime for a garbage collection (from its GC events: suspension begun → execution restarted,
-    /// by the events' own timestamps, since an in-process listener receives them a little later).
+    /// Each pause of the runtime for a garbage collection (from its GC events: suspension for a GC begun → execution
+    /// restarted, by the events' own timestamps, since an in-process listener receives them a little later).
     /// </summary>
     private sealed class GcPauses : EventListener
     {
         private const int SuspendBegin = 9;
         private const int RestartEnd = 3;
+        private const uint SuspendForGc = 1;     // GCSuspendEEBegin's Reason: the suspensions that are garbage collections
+        private const uint SuspendForGcPrep = 6; // (the runtime also suspends for other work, tiered compilation's among them)
         private readonly ConcurrentQueue<double> _pauses = new();
         private DateTime _suspendedAt;
 
@@ -378,7 +388,7 @@ public sealed class PipelineBenchmark : IBenchmark
 
         protected override void OnEventWritten(EventWrittenEventArgs eventData)
         {
-            if (eventData.EventId == SuspendBegin)
+            if (eventData.EventId == SuspendBegin && eventData.Payload is [uint reason, ..] && reason is SuspendForGc or SuspendForGcPrep)
             {
                 _suspendedAt = eventData.TimeStamp;
             }
@@ -421,7 +431,7 @@ public sealed class PipelineBenchmark : IBenchmark
             $"stored {rows.Count:N0} in {elapsed:F1} s = {rows.Count / elapsed:N0} users/s end to end");
         latencies.Sort();
         Console.WriteLine($"  latency ingested → stored (ms, {latencies.Count:N0} users): {Percentiles(latencies)}");
-        Console.WriteLine($"  {WhereTheTimeGoes(hops)}");
+        Console.WriteLine($"  {WhereTheTimeGoes(hops)}" + (timeline.SharedTraces > 0 ? $" (NOTE: {timeline.SharedTraces:N0} users shared a trace id with another: the hops are not reliable)" : ""));
         Console.WriteLine($"  {timeline.BatchesSinceLastCall()}");
         Console.WriteLine($"  {GcSinceLastReport()}");
         CheckNothingLost(name, runs, rows.Count, latencies.Count, rig.DeadLetterCodes(runs));
@@ -434,8 +444,10 @@ public sealed class PipelineBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// The latency's three hops (ingested → consumed by the processor → consumed by the sink → stored): each hop's
-    /// p50 and p99 over all users, and its mean over the slowest 1 % of users (what the p99 is made of).
+    /// The latency's three hops (ingested → routed by the processor as it was consumed → taken up by the sink, when
+    /// the sink's batch holding it closed → stored): each hop's p50 and p99 over all users, and its mean over the
+    /// slowest 1 % of users (what the p99 is made of). The middle hop holds the processor's transaction and the sink's
+    /// batch wait.
     /// </summary>
     private static string WhereTheTimeGoes(List<(double Total, double ToProcessor, double ToSink, double ToStore)> hops)
     {
@@ -452,7 +464,7 @@ public sealed class PipelineBenchmark : IBenchmark
             return $"{name} p50 {Percentile(sorted, 0.50):F0} / p99 {Percentile(sorted, 0.99):F0} (slowest 1 %: {tail.Average(hop):F0})";
         }
 
-        return "hops (ms): " + string.Join("; ", Hop("ingested → processor", h => h.ToProcessor), Hop("processor → sink", h => h.ToSink), Hop("sink → stored", h => h.ToStore)) +
+        return "hops (ms): " + string.Join("; ", Hop("ingested → processor", h => h.ToProcessor), Hop("processor → sink's batch", h => h.ToSink), Hop("sink's batch → stored", h => h.ToStore)) +
             $"; the slowest 1 % is {tail.Count:N0} users";
     }
 
@@ -597,9 +609,12 @@ public sealed class PipelineBenchmark : IBenchmark
 
 
     /// <summary>
-    /// When each user was consumed by the processor and by the sink, and when the store confirmed its row (UTC), from
-    /// the stages' spans: the start of each stage's <c>process {topic}</c> span (keyed by the record's trace id, which
-    /// all three stages share) and the end of the sink's per-record <c>store write</c> span.
+    /// When the processor routed each user (as it consumed it), when the sink's batch holding it closed, and when the
+    /// store confirmed its row (UTC), from the stages' spans: the start of each stage's <c>process {topic}</c> span and
+    /// the end of the sink's per-record <c>store write</c> span. They are matched by the record's trace id, which is the
+    /// record's own here: nothing listens to <c>UserStream.Ingest</c>, so the ingestor writes no trace context and the
+    /// processor starts a trace per record, which the sink continues. Were an ingest listener added, a run's records
+    /// would share the run's trace; <see cref="SharedTraces"/> counts stored users whose trace another user had.
     /// </summary>
     private sealed class StoreWrites : IDisposable
     {
@@ -609,6 +624,8 @@ public sealed class PipelineBenchmark : IBenchmark
         private readonly ConcurrentDictionary<ActivityTraceId, DateTime> _processed = new();
         private readonly ConcurrentDictionary<ActivityTraceId, DateTime> _sinkConsumed = new();
         private readonly ConcurrentDictionary<Guid, ActivityTraceId> _traces = new();
+        private readonly ConcurrentDictionary<ActivityTraceId, Guid> _traceUsers = new();
+        private long _sharedTraces;
 
         public StoreWrites()
         {
@@ -632,6 +649,11 @@ public sealed class PipelineBenchmark : IBenchmark
                     {
                         var user = Guid.Parse(id);
                         _traces.TryAdd(user, span.TraceId);
+                        if (!_traceUsers.TryAdd(span.TraceId, user) && _traceUsers[span.TraceId] != user)
+                        {
+                            Interlocked.Increment(ref _sharedTraces);
+                        }
+
                         Stored.TryAdd(user, span.StartTimeUtc + span.Duration);
                     }
                 },
@@ -674,7 +696,10 @@ public sealed class PipelineBenchmark : IBenchmark
         /// <summary>Per user id, when the store confirmed its row (UTC).</summary>
         public ConcurrentDictionary<Guid, DateTime> Stored { get; } = new();
 
-        /// <summary>When the processor and the sink consumed the stored user (the first delivery of each).</summary>
+        /// <summary>Stored users whose trace id another stored user had (then the hops are not each user's own).</summary>
+        public long SharedTraces => Interlocked.Read(ref _sharedTraces);
+
+        /// <summary>When the processor routed the stored user and when the sink's batch holding it closed (the first delivery of each).</summary>
         public (DateTime Processed, DateTime SinkConsumed)? Hops(Guid user) =>
             _traces.TryGetValue(user, out var trace) && _processed.TryGetValue(trace, out var processed) && _sinkConsumed.TryGetValue(trace, out var consumed)
                 ? (processed, consumed)

@@ -3,7 +3,7 @@ namespace UserStream.Streaming.Kafka;
 /// <summary>
 /// When a micro-batch is closed: whichever comes first of its count, bytes or time limit, or a pause in the
 /// stream (no next record within <see cref="IdleWait"/> of the last one). At low load a record goes through
-/// at once; at high load the consumer's prefetched records fill the batch up to its limits.
+/// within the idle wait; at high load the consumer's prefetched records fill the batch up to its limits.
 /// </summary>
 public sealed class BatchLimits
 {
