@@ -52,9 +52,11 @@ public sealed class PipelineBenchmark : IBenchmark
         var rate = BenchmarkArgs.Int(args, "--rate", 1_000);
         var seconds = BenchmarkArgs.Int(args, "--seconds", 15);
         var warmupSeconds = BenchmarkArgs.Int(args, "--warmup-seconds", 3);
-        var idleWait = BenchmarkArgs.Text(args, "--idle-wait-ms") is { } ms
-            ? TimeSpan.FromMilliseconds(int.Parse(ms, CultureInfo.InvariantCulture)).ToString("c", CultureInfo.InvariantCulture)
-            : null;
+        // The new behaviour's batch limits: the services' defaults, or the idle wait asked for.
+        var idleWaitAsked = BenchmarkArgs.Text(args, "--idle-wait-ms") is not null;
+        var newBatching = new BatchLimits();
+        newBatching.IdleWait = TimeSpan.FromMilliseconds(BenchmarkArgs.Int(args, "--idle-wait-ms", (int)newBatching.IdleWait.TotalMilliseconds));
+        var newIdleWait = $"{newBatching.IdleWait.TotalMilliseconds:0.#} ms" + (idleWaitAsked ? ", --idle-wait-ms" : ", the default");
         var fullSpeed = BenchmarkArgs.Int(args, "--records", 100_000);
         var processRecords = BenchmarkArgs.Int(args, "--process-records", 50_000);
         var memoryRecords = BenchmarkArgs.Int(args, "--memory-records", 60_000);
@@ -94,8 +96,9 @@ public sealed class PipelineBenchmark : IBenchmark
         for (var repeat = 1; repeat <= repeatCount; repeat++)
         {
             Console.WriteLine($"== comparison {repeat} of {repeatCount}");
-            Console.WriteLine($"-- 1. the three stages in this process, the services' defaults (a batch closes when no next record arrives within {NewIdleWait(idleWait)})");
-            var current = await FixedRateThenFullSpeedAsync(idleWait is null ? [] : new()
+            Console.WriteLine($"-- 1. the three stages in this process, the services' defaults (a batch closes when no next record arrives within {newIdleWait})");
+            var idleWait = newBatching.IdleWait.ToString("c", CultureInfo.InvariantCulture);
+            var current = await FixedRateThenFullSpeedAsync(!idleWaitAsked ? [] : new()
             {
                 ["Process:Batch:IdleWait"] = idleWait,
                 ["Sink:Batch:IdleWait"] = idleWait,
@@ -114,13 +117,7 @@ public sealed class PipelineBenchmark : IBenchmark
             (double Stage, double PassThrough) newProcess, oldProcess;
             await using (var cluster = await MockKafkaCluster.StartAsync())
             {
-                var limits = new BatchLimits();
-                if (idleWait is not null)
-                {
-                    limits.IdleWait = TimeSpan.Parse(idleWait, CultureInfo.InvariantCulture);
-                }
-
-                newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, limits);
+                newProcess = await ProcessThroughput.CompareAsync(cluster, processRecords, partitions, cancellationToken, newBatching);
             }
 
             Console.WriteLine("-- 2b. the same with batches open for their whole MaxWait (the behaviour before IdleWait)");
@@ -141,7 +138,7 @@ public sealed class PipelineBenchmark : IBenchmark
         await WriteSummaryAsync(
             rate,
             repeats.Count,
-            idleWait,
+            newIdleWait,
             (Median(newShares), Median(oldShares)),
             (Median(repeats.Select(r => r.Current.FixedRate)), Median(repeats.Select(r => r.Current.FullSpeed)), Median(repeats.Select(r => r.NewProcess))),
             (Median(repeats.Select(r => r.Baseline.FixedRate)), Median(repeats.Select(r => r.Baseline.FullSpeed)), Median(repeats.Select(r => r.OldProcess))),
@@ -266,7 +263,7 @@ public sealed class PipelineBenchmark : IBenchmark
     private static async Task WriteSummaryAsync(
         int rate,
         int repeats,
-        string? idleWait,
+        string newIdleWait,
         (double Current, double Baseline) processShare,
         (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) current,
         (Figures Fixed, Figures Full, (double Stage, double PassThrough) Process) baseline,
@@ -304,7 +301,7 @@ public sealed class PipelineBenchmark : IBenchmark
         summary["fetchWait"] = "the services' default (librdkafka's fetch.wait.max.ms 500); the patched mock answers a waiting fetch when data arrives, as Kafka does";
         summary["repeats"] = repeats;
         summary["figures"] = $"each figure the median over {repeats} repeat(s) of the comparison";
-        summary["batching"] = $"closes when no next record arrives within Batch:IdleWait ({NewIdleWait(idleWait)})";
+        summary["batching"] = $"closes when no next record arrives within Batch:IdleWait ({newIdleWait})";
         var old = Part(rate, baseline);
         old["batching"] = "open for the whole Batch:MaxWait (Batch:IdleWait = MaxWait)";
         ((Dictionary<string, object>)old["process"])["shareOfPassThrough"] = Math.Round(processShare.Baseline, 3);
@@ -316,10 +313,6 @@ public sealed class PipelineBenchmark : IBenchmark
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(summary, SummaryJson), cancellationToken);
         Console.WriteLine($"summary: {path}");
     }
-
-    /// <summary>The new behaviour's idle wait: <c>--idle-wait-ms</c>, or the services' default.</summary>
-    private static string NewIdleWait(string? idleWait) =>
-        $"{(idleWait is null ? new BatchLimits().IdleWait : TimeSpan.Parse(idleWait, CultureInfo.InvariantCulture)).TotalMilliseconds:0.#} ms" + (idleWait is null ? ", the default" : ", --idle-wait-ms");
 
     private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true };
 
@@ -374,8 +367,7 @@ public sealed class PipelineBenchmark : IBenchmark
                 pauses.Add(pause);
             }
 
-            pauses.Sort();
-            return pauses.Count == 0 ? "no pause seen" : $"per pause median {Percentile(pauses, 0.5):F1} ms, longest {pauses[^1]:F1} ms";
+            return pauses.Count == 0 ? "no pause seen" : $"per pause median {Statistics.Median(pauses):F1} ms, longest {pauses.Max():F1} ms";
         }
 
         protected override void OnEventSourceCreated(EventSource eventSource)
